@@ -1,0 +1,10 @@
+//! clip-provenance: was this clip assembled from older audio?
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod container;
+mod error;
+mod render;
+mod spectrogram;
+
+pub use error::{Error, Result};
