@@ -3,8 +3,20 @@
 #![forbid(unsafe_code)]
 
 mod container;
+mod decode;
 mod error;
+mod output;
 mod render;
+mod report;
+mod signal;
 mod spectrogram;
 
+pub use decode::{
+    Audio, AudioBlock, AudioInfo, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_CHANNELS,
+    MAX_SAMPLE_RATE_HZ, TrackInfo, decode_path, decode_reader,
+};
 pub use error::{Error, Result};
+pub use report::{Report, SCHEMA, format_clock};
+pub use signal::{
+    AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono, read_analysis_signal,
+};

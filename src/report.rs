@@ -1,0 +1,159 @@
+//! The report: schema `provenance-report/1` (DESIGN.md), as JSON and as a human summary.
+//!
+//! Field names are a contract: fields may be added, never renamed or removed. Times are seconds
+//! on the clip's own timeline as ffmpeg shows it. Parts of the schema that a run did not compute
+//! (no archive index given, an analysis stage not run) are left out of the JSON rather than
+//! written empty, so that an empty list always means "looked, found nothing".
+#![forbid(unsafe_code)]
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::container::ContainerFacts;
+use crate::decode::AudioInfo;
+use crate::error::Result;
+
+/// The schema identifier written in every report.
+pub const SCHEMA: &str = "provenance-report/1";
+
+/// One analysis of one clip.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// The crate version that wrote the report (with `config`, it makes a run reproducible).
+    pub crate_version: &'static str,
+    /// The input as given (a path, or the name given with a reader).
+    pub input: String,
+    /// Length of the decoded audio in seconds: samples / sample rate, on ffmpeg's timeline.
+    pub duration_s: f64,
+    /// The decoded audio stream.
+    pub audio: AudioInfo,
+    /// Facts read from the container without decoding; absent when the container reader does not
+    /// know the format (the audio may still decode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<ContainerFacts>,
+    /// The configuration the run used, as JSON (the analyzer's `Config`).
+    pub config: serde_json::Value,
+    /// What went wrong without stopping the analysis (a truncated file, damaged packets, …).
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// The report as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self)
+            .expect("a report serialises: it holds no maps with non-string keys")
+    }
+
+    /// Writes the JSON report to `path` (`-` for stdout), through a temporary file renamed into
+    /// place when `path` is a regular file or does not exist yet.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn write_json(&self, path: &Path) -> Result<()> {
+        let mut text = self.to_json();
+        text.push('\n');
+        crate::output::write_atomic(path, text.as_bytes())
+    }
+
+    /// A human summary: a few lines a reader can take in at a glance.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let a = &self.audio;
+        let _ = writeln!(s, "{}", self.input);
+        let _ = writeln!(
+            s,
+            "  audio: {} {} Hz, {} channel(s), stream {}, {} ({:.3} s)",
+            a.codec,
+            a.sample_rate,
+            a.channels,
+            a.track,
+            format_clock(self.duration_s),
+            self.duration_s
+        );
+        if let Some(c) = &self.container {
+            let mut line = format!("  container: {}", c.format);
+            if let Some(e) = &c.encoder {
+                let _ = write!(line, ", written by {e}");
+            }
+            if let Some(t) = &c.creation_time {
+                let _ = write!(line, ", created {t}");
+            }
+            let _ = writeln!(s, "{line}");
+            for note in &c.notes {
+                let _ = writeln!(s, "  note: {note}");
+            }
+        }
+        for w in &self.warnings {
+            let _ = writeln!(s, "  warning: {w}");
+        }
+        s
+    }
+}
+
+/// `h:mm:ss.cc` or `m:ss.cc` for a time in seconds.
+pub fn format_clock(time_s: f64) -> String {
+    let centis = (time_s.max(0.0) * 100.0).round() as u64;
+    let (h, rest) = (centis / 360_000, centis % 360_000);
+    let (m, rest) = (rest / 6000, rest % 6000);
+    let (sec, cs) = (rest / 100, rest % 100);
+    if h > 0 {
+        format!("{h}:{m:02}:{sec:02}.{cs:02}")
+    } else {
+        format!("{m}:{sec:02}.{cs:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        Report {
+            schema: SCHEMA,
+            crate_version: env!("CARGO_PKG_VERSION"),
+            input: "clip.m4a".into(),
+            duration_s: 3.008,
+            audio: AudioInfo {
+                codec: "aac".into(),
+                sample_rate: 32_000,
+                channels: 1,
+                track: 1,
+            },
+            container: None,
+            config: serde_json::json!({}),
+            warnings: vec!["the file is truncated".into()],
+        }
+    }
+
+    #[test]
+    fn format_clock_minutes_and_hours() {
+        assert_eq!(format_clock(12.345), "0:12.35");
+        assert_eq!(format_clock(3725.5), "1:02:05.50");
+    }
+
+    #[test]
+    fn report_json_has_schema_and_audio_keys() {
+        let v: serde_json::Value = serde_json::from_str(&report().to_json()).expect("valid json");
+        assert_eq!(v["schema"], "provenance-report/1");
+        assert_eq!(v["audio"]["codec"], "aac");
+        assert_eq!(v["audio"]["track"], 1);
+        assert!(
+            v.get("container").is_none(),
+            "absent facts are left out, not null"
+        );
+    }
+
+    #[test]
+    fn report_summary_names_input_codec_and_warnings() {
+        let s = report().summary();
+        assert!(
+            s.contains("clip.m4a")
+                && s.contains("aac 32000 Hz")
+                && s.contains("warning: the file is truncated")
+        );
+    }
+}
