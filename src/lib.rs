@@ -8,3 +8,4 @@ mod render;
 mod spectrogram;
 
 pub use error::{Error, Result};
+pub use spectrogram::{Spectrogram, SpectrogramConfig, SpectrogramStream, Window};
