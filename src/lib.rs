@@ -8,4 +8,7 @@ mod render;
 mod spectrogram;
 
 pub use error::{Error, Result};
+pub use render::{
+    Band, ColorMap, Layout, Marker, Picture, PixelRect, Pooling, RenderOptions, Track, write_png,
+};
 pub use spectrogram::{Spectrogram, SpectrogramConfig, SpectrogramStream, Window};
