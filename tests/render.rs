@@ -294,3 +294,23 @@ fn write_png_to_directory_is_io_error() {
     assert!(dir.is_dir());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn write_png_through_symlink_replaces_target_and_keeps_link() {
+    let dir = scratch_dir("symlink");
+    let target = dir.join("real.png");
+    let link = dir.join("link.png");
+    std::fs::write(&target, b"old contents").unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let image = RgbImage::from_pixel(3, 2, image::Rgb([10, 20, 30]));
+    write_png(&image, &link).unwrap();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(image::open(&target).unwrap().to_rgb8(), image);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
