@@ -16,7 +16,11 @@ pub use decode::{
     MAX_SAMPLE_RATE_HZ, TrackInfo, decode_path, decode_reader,
 };
 pub use error::{Error, Result};
+pub use render::{
+    Band, ColorMap, Layout, Marker, Picture, PixelRect, Pooling, RenderOptions, Track, write_png,
+};
 pub use report::{Report, SCHEMA, format_clock};
 pub use signal::{
     AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono, read_analysis_signal,
 };
+pub use spectrogram::{Spectrogram, SpectrogramConfig, SpectrogramStream, Window};
