@@ -7,9 +7,10 @@
 //! over it would replace the device or pipe with a file.
 #![forbid(unsafe_code)]
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 
@@ -19,56 +20,95 @@ use crate::error::{Error, Result};
 /// [`Error::Io`] naming the target when the directory does not exist, is not writable, or the
 /// disk is full; the target is then left as it was.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if path.as_os_str() == "-" {
-        let mut out = std::io::stdout().lock();
-        return out
-            .write_all(bytes)
-            .and_then(|()| out.flush())
-            .map_err(|e| Error::io(path, e));
+    write_with(path, |w| w.write_all(bytes).map_err(|e| Error::io(path, e)))
+}
+
+/// Writes to `path` through `write`, as described in the module docs; `-` means stdout. A
+/// symbolic link is followed, and the file it points to is replaced (the link stays a link).
+///
+/// # Errors
+/// What `write` returns, or [`Error::Io`] naming `path`; the target is then left as it was.
+pub fn write_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    if path == Path::new("-") {
+        return write_direct(std::io::stdout().lock(), path, write);
     }
     match fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+        )),
         Ok(meta) if !meta.is_file() => {
-            if meta.is_dir() {
-                return Err(Error::io(
-                    path,
-                    std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
-                ));
-            }
-            let mut f = fs::OpenOptions::new()
+            let file = OpenOptions::new()
                 .write(true)
                 .open(path)
                 .map_err(|e| Error::io(path, e))?;
-            return f
-                .write_all(bytes)
-                .and_then(|()| f.flush())
-                .map_err(|e| Error::io(path, e));
+            write_direct(file, path, write)
         }
-        _ => {}
+        Ok(_) if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {
+            let target = fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
+            write_replacing(&target, path, write)
+        }
+        _ => write_replacing(path, path, write),
     }
-    let tmp = temporary_path(path);
-    let result = (|| -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
 }
 
-/// A temporary name next to `path`, unique to this process and call.
-fn temporary_path(path: &Path) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
+/// Writes straight into `writer` (stdout, a pipe, a device), flushing at the end.
+fn write_direct(
+    writer: impl Write,
+    shown: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let mut buffered = BufWriter::new(writer);
+    write(&mut buffered)?;
+    buffered.flush().map_err(|e| Error::io(shown, e))
+}
+
+/// Writes to a temporary file beside `target`, syncs it and renames it over `target`; errors
+/// name `shown` (the path the caller gave).
+fn write_replacing(
+    target: &Path,
+    shown: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let (temporary, file) = create_temporary_beside(target).map_err(|e| Error::io(shown, e))?;
+    let written = (|| {
+        let mut buffered = BufWriter::new(&file);
+        write(&mut buffered)?;
+        buffered.flush().map_err(|e| Error::io(shown, e))?;
+        drop(buffered);
+        file.sync_all().map_err(|e| Error::io(shown, e))?;
+        fs::rename(&temporary, target).map_err(|e| Error::io(shown, e))
+    })();
+    if written.is_err() {
+        // Best effort: the temporary file is ours and useless now; the original error matters.
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Creates a new, uniquely named hidden file in `target`'s directory.
+fn create_temporary_beside(target: &Path) -> std::io::Result<(PathBuf, File)> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
+    let directory = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = target
         .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy());
+    loop {
+        let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let temporary = directory.join(format!(".{name}.{}.{unique}.tmp", std::process::id()));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+        {
+            Ok(file) => return Ok((temporary, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,10 +14,8 @@ mod axis;
 mod canvas;
 mod picture;
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::Write;
+use std::path::Path;
 
 use image::codecs::png::PngEncoder;
 use image::{ImageError, Rgb, RgbImage};
@@ -708,80 +706,18 @@ fn draw_markers(image: &mut RgbImage, layout: &Layout, markers: &[Marker], colou
 /// or rename fails; [`Error::Image`] when the PNG encoder fails for another reason.
 pub fn write_png(image: &RgbImage, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    if path == Path::new("-") {
-        let stdout = std::io::stdout();
-        return encode_png(image, stdout.lock(), path);
-    }
-    match fs::metadata(path) {
-        Ok(metadata) if !metadata.is_file() => {
-            let file = OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| Error::io(path, e))?;
-            encode_png(image, file, path)
-        }
-        Ok(_) if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {
-            let target = fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
-            write_png_replacing(image, &target, path)
-        }
-        _ => write_png_replacing(image, path, path),
-    }
-}
-
-/// Writes `image` to a temporary file beside `target` and renames it over `target`; errors
-/// name `shown` (the path the caller gave).
-fn write_png_replacing(image: &RgbImage, target: &Path, shown: &Path) -> Result<()> {
-    let (temporary, file) = create_temporary_beside(target).map_err(|e| Error::io(shown, e))?;
-    let written = encode_png(image, &file, shown)
-        .and_then(|()| file.sync_all().map_err(|e| Error::io(shown, e)))
-        .and_then(|()| fs::rename(&temporary, target).map_err(|e| Error::io(shown, e)));
-    if written.is_err() {
-        // Best effort: the temporary file is ours and useless now; the original error matters.
-        let _ = fs::remove_file(&temporary);
-    }
-    written
-}
-
-/// Creates a new, uniquely named hidden file in `target`'s directory.
-fn create_temporary_beside(target: &Path) -> std::io::Result<(PathBuf, File)> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let directory = match target.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = target
-        .file_name()
-        .map_or_else(|| "image".into(), |n| n.to_string_lossy());
-    loop {
-        let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temporary = directory.join(format!(".{name}.{}.{unique}.tmp", std::process::id()));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)
-        {
-            Ok(file) => return Ok((temporary, file)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
+    crate::output::write_with(path, |w| encode_png(image, w, path))
 }
 
 /// Encodes `image` as PNG into `writer`; errors name `path`.
-fn encode_png(image: &RgbImage, writer: impl Write, path: &Path) -> Result<()> {
-    let mut buffered = BufWriter::new(writer);
+fn encode_png(image: &RgbImage, writer: &mut dyn Write, path: &Path) -> Result<()> {
     image
-        .write_with_encoder(PngEncoder::new(&mut buffered))
+        .write_with_encoder(PngEncoder::new(writer))
         .map_err(|e| match e {
             ImageError::IoError(source) => Error::io(path, source),
             source => Error::Image {
                 path: path.to_path_buf(),
                 source,
             },
-        })?;
-    buffered
-        .into_inner()
-        .map_err(|e| Error::io(path, e.into_error()))?
-        .flush()
-        .map_err(|e| Error::io(path, e))
+        })
 }
