@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod analyzer;
 mod container;
 mod decode;
 mod error;
@@ -11,6 +12,7 @@ mod report;
 mod signal;
 mod spectrogram;
 
+pub use analyzer::{Analysis, Analyzer, Config};
 pub use decode::{
     Audio, AudioBlock, AudioInfo, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_CHANNELS,
     MAX_SAMPLE_RATE_HZ, TrackInfo, decode_path, decode_reader,

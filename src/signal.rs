@@ -188,7 +188,8 @@ const PIPELINE_DEPTH_BLOCKS: usize = 4;
 /// What the decoding thread sends.
 enum Message {
     Block(Vec<f32>),
-    End(Vec<String>),
+    /// The end: the native samples per channel decoded, and the decoder's warnings.
+    End(u64, Vec<String>),
     Failed(Error),
 }
 
@@ -208,6 +209,7 @@ pub struct AnalysisStream {
     rate_hz: u32,
     block: Vec<f32>,
     warnings: Vec<String>,
+    native_samples: u64,
     finished: bool,
 }
 
@@ -235,6 +237,7 @@ impl AnalysisStream {
             rate_hz,
             block: Vec::new(),
             warnings: Vec::new(),
+            native_samples: 0,
             finished: false,
         })
     }
@@ -259,6 +262,12 @@ impl AnalysisStream {
         &self.warnings
     }
 
+    /// Samples per channel decoded at the native rate; complete once
+    /// [`AnalysisStream::next_block`] has returned `None`.
+    pub fn native_samples(&self) -> u64 {
+        self.native_samples
+    }
+
     /// Takes the warnings out of the stream.
     pub fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
@@ -281,7 +290,8 @@ impl AnalysisStream {
             };
             match message {
                 Message::Block(mono) => self.resampler.push(&mono, &mut self.block),
-                Message::End(warnings) => {
+                Message::End(native_samples, warnings) => {
+                    self.native_samples = native_samples;
                     self.warnings = warnings;
                     self.resampler.finish(&mut self.block);
                     self.finish_worker();
@@ -333,7 +343,10 @@ fn decode_worker(mut reader: AudioReader, sender: &SyncSender<Message>) {
                 if !mono.is_empty() && sender.send(Message::Block(mono)).is_err() {
                     return;
                 }
-                let _ = sender.send(Message::End(reader.take_warnings()));
+                let _ = sender.send(Message::End(
+                    reader.position_samples(),
+                    reader.take_warnings(),
+                ));
                 return;
             }
             Err(e) => {

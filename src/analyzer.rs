@@ -1,0 +1,361 @@
+//! The front door: a [`Config`], and an [`Analyzer`] that runs the pipeline once per clip.
+//!
+//! One pass over the clip: decode (on a thread of its own), mono mix, resampling to the analysis
+//! rate, one streamed spectrogram, and every consumer of the spectrogram fed block by block, so
+//! memory does not grow with the clip's length beyond a few numbers per frame (DESIGN.md,
+//! Principles).
+#![forbid(unsafe_code)]
+
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::decode::{
+    Audio, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_SAMPLE_RATE_HZ,
+};
+use crate::error::{Error, Result};
+use crate::render::{Picture, RenderOptions};
+use crate::report::{Report, SCHEMA};
+use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono};
+use crate::spectrogram::{SpectrogramConfig, SpectrogramStream};
+
+/// Spectrogram frames per streamed block: about 2 s at the default 8 ms hop, a few hundred
+/// kilobytes of values, so consumers see blocks large enough to work on and memory stays small.
+const SPECTROGRAM_BLOCK_FRAMES: usize = 256;
+
+/// Everything that decides what an analysis does. Serialised into every report, so a run can be
+/// reproduced; read from JSON with missing fields taking their defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Rate of the mono analysis signal, in Hz. Default [`DEFAULT_ANALYSIS_RATE_HZ`].
+    pub analysis_rate_hz: u32,
+    /// The STFT shared by every stage, at the analysis rate.
+    pub spectrogram: SpectrogramConfig,
+    /// The audio stream to analyse, by its 0-based index among all streams (as ffprobe counts
+    /// them); `None` for the first audio stream.
+    pub track: Option<usize>,
+    /// Decoding stops with an error past this many seconds. Default 4 hours.
+    pub max_duration_s: f64,
+    /// The most columns of the report picture; longer clips are pooled to fit.
+    pub picture_max_columns: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            analysis_rate_hz: DEFAULT_ANALYSIS_RATE_HZ,
+            spectrogram: SpectrogramConfig::default(),
+            track: None,
+            max_duration_s: DEFAULT_MAX_DURATION_S,
+            picture_max_columns: Picture::DEFAULT_MAX_COLUMNS,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a configuration from a JSON file; missing fields take their defaults.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read; [`Error::Json`] for invalid JSON or an unknown
+    /// field; [`Error::Config`] for a value out of range.
+    pub fn from_json_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let config: Config = serde_json::from_str(&text).map_err(|source| Error::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every field's range.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first field out of range.
+    pub fn validate(&self) -> Result<()> {
+        if self.analysis_rate_hz < 8_000 || self.analysis_rate_hz > MAX_SAMPLE_RATE_HZ {
+            // Below 8 kHz the speech band (to 4 kHz) no longer fits.
+            return Err(Error::config(
+                "analysis_rate_hz",
+                format!(
+                    "{} Hz is outside 8000..={MAX_SAMPLE_RATE_HZ}",
+                    self.analysis_rate_hz
+                ),
+            ));
+        }
+        self.spectrogram.validate(self.analysis_rate_hz)?;
+        if !(self.max_duration_s > 0.0) {
+            return Err(Error::config(
+                "max_duration_s",
+                "must be a positive number of seconds",
+            ));
+        }
+        if self.picture_max_columns < 2 || self.picture_max_columns > Picture::MAX_COLUMNS {
+            return Err(Error::config(
+                "picture_max_columns",
+                format!(
+                    "{} is outside 2..={}",
+                    self.picture_max_columns,
+                    Picture::MAX_COLUMNS
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn decode_options(&self) -> DecodeOptions {
+        DecodeOptions {
+            track: self.track,
+            max_duration_s: self.max_duration_s,
+        }
+    }
+}
+
+/// A finished analysis: the report, and the picture to render it on.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The report.
+    pub report: Report,
+    /// The clip's spectrogram, pooled to at most `Config::picture_max_columns` columns.
+    pub picture: Picture,
+}
+
+impl Analysis {
+    /// Renders the report's picture: the spectrogram with a time axis, titled with the input.
+    ///
+    /// # Errors
+    /// As [`Picture::render`].
+    pub fn render(&self) -> Result<image::RgbImage> {
+        let options = RenderOptions {
+            title: Some(self.report.input.clone()),
+            ..RenderOptions::default()
+        };
+        self.picture.render(&options)
+    }
+
+    /// Renders the picture and writes it as PNG to `path` (`-` for stdout), never half-written.
+    ///
+    /// # Errors
+    /// As [`Analysis::render`] and [`crate::write_png`].
+    pub fn write_png(&self, path: &Path) -> Result<()> {
+        crate::render::write_png(&self.render()?, path)
+    }
+}
+
+/// Runs the analysis pipeline on clips.
+///
+/// # Example
+/// ```
+/// use clip_provenance::{Analyzer, Config};
+/// let analyzer = Analyzer::new(Config::default())?;
+/// let report = analyzer.analyze_path("testdata/aac-lc-32k-mono-h264-video-first.mp4")?;
+/// assert_eq!(report.audio.codec, "aac");
+/// assert_eq!(report.audio.track, 1); // the video stream comes first, as in a Zoom recording
+/// println!("{}", report.summary());
+/// # Ok::<(), clip_provenance::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Analyzer {
+    config: Config,
+}
+
+impl Analyzer {
+    /// An analyzer with `config`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a field is out of range.
+    pub fn new(config: Config) -> Result<Analyzer> {
+        config.validate()?;
+        Ok(Analyzer { config })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Analyses the clip at `path`.
+    ///
+    /// # Errors
+    /// As [`AudioReader::open_path`] and [`AudioReader::next_block`].
+    pub fn analyze_path(&self, path: impl AsRef<Path>) -> Result<Report> {
+        Ok(self.analyze_path_with_picture(path)?.report)
+    }
+
+    /// Analyses the clip at `path`, keeping the picture for rendering.
+    ///
+    /// # Errors
+    /// As [`Analyzer::analyze_path`].
+    pub fn analyze_path_with_picture(&self, path: impl AsRef<Path>) -> Result<Analysis> {
+        let path = path.as_ref();
+        let reader = AudioReader::open_path(path, &self.config.decode_options())?;
+        self.run(reader, path.display().to_string())
+    }
+
+    /// Analyses a clip from a seekable reader; `name` stands for it in the report and messages.
+    ///
+    /// # Errors
+    /// As [`Analyzer::analyze_path`].
+    pub fn analyze_reader<R>(&self, reader: R, name: &str) -> Result<Analysis>
+    where
+        R: Read + Seek + Send + Sync + 'static,
+    {
+        let reader = AudioReader::open(reader, name, &self.config.decode_options())?;
+        self.run(reader, name.to_string())
+    }
+
+    /// Analyses audio that is already decoded (or generated); `name` stands for it in the report.
+    ///
+    /// # Errors
+    /// [`Error::Limit`] past `max_duration_s`.
+    pub fn analyze_audio(&self, audio: &Audio, name: &str) -> Result<Analysis> {
+        let rate = self.config.analysis_rate_hz;
+        if audio.duration_s() > self.config.max_duration_s {
+            return Err(Error::limit(
+                format!("{name}: decoded duration in seconds"),
+                self.config.max_duration_s as u64,
+                audio.duration_s() as u64,
+            ));
+        }
+        let mut mono = Vec::new();
+        mix_to_mono(&audio.samples, audio.info.channels, &mut mono);
+        let mut resampler = MonoResampler::new(audio.info.sample_rate, rate)?;
+        let mut analysis_signal = Vec::new();
+        resampler.push(&mono, &mut analysis_signal);
+        resampler.finish(&mut analysis_signal);
+        let mut stages = Stages::new(&self.config)?;
+        stages.push(&analysis_signal)?;
+        let picture = stages.finish()?;
+        let report = self.report(
+            name.to_string(),
+            audio.frames(),
+            audio.info.clone(),
+            None,
+            audio.warnings.clone(),
+        );
+        Ok(Analysis { report, picture })
+    }
+
+    fn run(&self, reader: AudioReader, input: String) -> Result<Analysis> {
+        let mut stream = AnalysisStream::new(reader, self.config.analysis_rate_hz)?;
+        let mut stages = Stages::new(&self.config)?;
+        while let Some(block) = stream.next_block()? {
+            stages.push(block)?;
+        }
+        let picture = stages.finish()?;
+        let facts = stream.container_facts().cloned();
+        let info = stream.info().clone();
+        let warnings = stream.take_warnings();
+        let report = self.report(input, stream.native_samples(), info, facts, warnings);
+        Ok(Analysis { report, picture })
+    }
+
+    fn report(
+        &self,
+        input: String,
+        native_samples: u64,
+        audio: crate::decode::AudioInfo,
+        container: Option<crate::container::ContainerFacts>,
+        warnings: Vec<String>,
+    ) -> Report {
+        Report {
+            schema: SCHEMA,
+            crate_version: env!("CARGO_PKG_VERSION"),
+            input,
+            duration_s: native_samples as f64 / f64::from(audio.sample_rate.max(1)),
+            audio,
+            container,
+            config: serde_json::to_value(&self.config)
+                .expect("Config serialises: plain fields only"),
+            warnings,
+        }
+    }
+}
+
+/// The consumers of the analysis signal, fed block by block.
+struct Stages {
+    spectrogram: SpectrogramStream,
+    picture: Picture,
+}
+
+impl Stages {
+    fn new(config: &Config) -> Result<Stages> {
+        let rate = config.analysis_rate_hz;
+        Ok(Stages {
+            spectrogram: SpectrogramStream::new(
+                rate,
+                &config.spectrogram,
+                SPECTROGRAM_BLOCK_FRAMES,
+            )?,
+            picture: Picture::new(rate, &config.spectrogram, config.picture_max_columns)?,
+        })
+    }
+
+    fn push(&mut self, samples: &[f32]) -> Result<()> {
+        let picture = &mut self.picture;
+        self.spectrogram.push(samples, |block| picture.push(block))
+    }
+
+    fn finish(mut self) -> Result<Picture> {
+        let picture = &mut self.picture;
+        self.spectrogram.finish(|block| picture.push(block))?;
+        Ok(self.picture)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_default_is_valid_and_round_trips_json() {
+        let config = Config::default();
+        config.validate().expect("defaults are valid");
+        let text = serde_json::to_string(&config).expect("serialises");
+        let back: Config = serde_json::from_str(&text).expect("parses");
+        assert_eq!(back, config);
+    }
+
+    #[test]
+    fn config_missing_fields_take_defaults_and_unknown_fields_are_refused() {
+        let partial: Config =
+            serde_json::from_str(r#"{"analysis_rate_hz": 22050}"#).expect("parses");
+        assert_eq!(partial.analysis_rate_hz, 22_050);
+        assert_eq!(partial.spectrogram, SpectrogramConfig::default());
+        assert!(serde_json::from_str::<Config>(r#"{"analysis_rate": 1}"#).is_err());
+    }
+
+    #[test]
+    fn config_out_of_range_is_config_error() {
+        let low = Config {
+            analysis_rate_hz: 4_000,
+            ..Config::default()
+        };
+        assert!(
+            matches!(low.validate(), Err(Error::Config { field, .. }) if field == "analysis_rate_hz")
+        );
+        let duration = Config {
+            max_duration_s: 0.0,
+            ..Config::default()
+        };
+        assert!(matches!(duration.validate(), Err(Error::Config { .. })));
+    }
+
+    #[test]
+    fn analyze_audio_of_a_generated_tone_reports_its_duration() {
+        let samples: Vec<f32> = (0..48_000).map(|n| (n as f32 * 0.05).sin() * 0.5).collect();
+        let audio = Audio::from_interleaved(samples, 48_000, 1).expect("valid");
+        let analysis = Analyzer::new(Config::default())
+            .expect("valid")
+            .analyze_audio(&audio, "tone")
+            .expect("runs");
+        assert_eq!(analysis.report.duration_s, 1.0);
+        assert_eq!(
+            analysis.picture.frames(),
+            125,
+            "1 s at 16 kHz with an 8 ms hop"
+        );
+    }
+}

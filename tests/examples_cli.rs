@@ -1,0 +1,185 @@
+//! The examples' command lines (DESIGN.md) run as a user runs them: exit codes, files written,
+//! one error line per failed input.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The example binary `name`, built by `cargo test` next to this test's own binary.
+fn example(name: &str) -> Command {
+    let mut dir = std::env::current_exe().expect("the test binary has a path");
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let exe = dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(exe.exists(), "{} is built by cargo test", exe.display());
+    let mut cmd = Command::new(exe);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("clip-provenance-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir is writable");
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("the example runs")
+}
+
+#[test]
+fn analyze_one_clip_writes_json_and_png_and_prints_the_summary() {
+    let dir = scratch("one");
+    let (json, png) = (dir.join("r.json"), dir.join("r.png"));
+    let out = run(example("analyze")
+        .arg("--json")
+        .arg(&json)
+        .arg("--png")
+        .arg(&png)
+        .arg(testdata("opus-48k-mono.ogg")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("opus 48000 Hz"),
+        "{}",
+        text(&out.stdout)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("valid JSON");
+    assert_eq!(report["schema"], "provenance-report/1");
+    assert_eq!(report["audio"]["codec"], "opus");
+    assert_eq!(report["duration_s"], 3.5);
+    let picture = image::open(&png).expect("a PNG");
+    assert!(picture.width() >= 800 && picture.height() >= 300);
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn analyze_json_to_stdout_moves_the_summary_to_stderr() {
+    let out = run(example("analyze")
+        .args(["--json", "-"])
+        .arg(testdata("pcm-s16le-16k-mono.wav")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is the JSON report alone");
+    assert_eq!(report["audio"]["sample_rate"], 16000);
+    assert!(text(&out.stderr).contains("pcm_s16le"));
+}
+
+#[test]
+fn analyze_folder_with_out_dir_names_outputs_by_stem_and_reports_bad_files() {
+    let dir = scratch("folder");
+    let inputs = dir.join("in");
+    std::fs::create_dir_all(inputs.join("sub")).expect("mkdir");
+    std::fs::copy(testdata("pcm-s16le-16k-mono.wav"), inputs.join("a.wav")).expect("copy");
+    std::fs::copy(testdata("pcm-s16le-16k-mono.mkv"), inputs.join("sub/a.mkv")).expect("copy");
+    std::fs::copy(testdata("bad/jpeg-renamed.mp4"), inputs.join("broken.mp4")).expect("copy");
+    std::fs::write(inputs.join("notes.txt"), "not media").expect("write");
+    let out_dir = dir.join("out");
+    let out = run(example("analyze").arg("--out").arg(&out_dir).arg(&inputs));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a bad file makes the exit status 1"
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one error line: {stderr}");
+    assert!(stderr.contains("broken.mp4"), "{stderr}");
+    // Sorted path order: a.wav, broken.mp4, sub/a.mkv; the second "a" becomes a-2.
+    for name in ["a.json", "a.png", "a-2.json", "a-2.png"] {
+        assert!(out_dir.join(name).exists(), "{name} written");
+    }
+    let second: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("a-2.json")).expect("read"))
+            .expect("JSON");
+    assert!(
+        second["input"]
+            .as_str()
+            .expect("a string")
+            .ends_with("a.mkv")
+    );
+    assert!(!out_dir.join("notes.json").exists());
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn analyze_usage_errors_exit_2_and_empty_folders_exit_1() {
+    let two = run(example("analyze")
+        .args(["--json", "x.json"])
+        .arg(testdata("pcm-s16le-16k-mono.wav"))
+        .arg(testdata("opus-48k-mono.ogg")));
+    assert_eq!(
+        two.status.code(),
+        Some(2),
+        "--json with two clips is a usage error"
+    );
+    let flag = run(example("analyze").arg("--no-such-flag"));
+    assert_eq!(flag.status.code(), Some(2));
+    let dir = scratch("empty");
+    let bad_config = dir.join("config.json");
+    std::fs::write(&bad_config, r#"{"analysis_rate_hz": 0}"#).expect("write");
+    let config = run(example("analyze")
+        .arg("--config")
+        .arg(&bad_config)
+        .arg(testdata("pcm-s16le-16k-mono.wav")));
+    assert_eq!(config.status.code(), Some(2), "{}", text(&config.stderr));
+    let empty = run(example("analyze").arg(&dir));
+    assert_eq!(
+        empty.status.code(),
+        Some(1),
+        "a folder without media is an error"
+    );
+    assert!(text(&empty.stderr).contains("no media file"));
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn analyze_config_file_is_applied_and_recorded_in_the_report() {
+    let dir = scratch("config");
+    let config = dir.join("config.json");
+    std::fs::write(&config, r#"{"analysis_rate_hz": 22050}"#).expect("write");
+    let out = run(example("analyze")
+        .arg("--config")
+        .arg(&config)
+        .args(["--json", "-"])
+        .arg(testdata("pcm-s16le-16k-mono.wav")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["config"]["analysis_rate_hz"], 22050);
+    assert_eq!(
+        report["config"]["spectrogram"]["hop_samples"], 128,
+        "missing fields take defaults"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn decode_example_writes_ffmpeg_comparable_f32le() {
+    let dir = scratch("decode");
+    let raw = dir.join("out.f32");
+    let out = run(example("decode")
+        .arg("--f32le")
+        .arg(&raw)
+        .arg(testdata("flac-16bit-44k1-stereo.flac")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&raw).expect("written");
+    assert_eq!(
+        bytes.len(),
+        154_350 * 2 * 4,
+        "3.5 s of 44.1 kHz stereo f32, as ffmpeg outputs"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
