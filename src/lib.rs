@@ -1,4 +1,4 @@
-//! clip-provenance: was this clip assembled from older audio?
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
