@@ -7,4 +7,8 @@ mod error;
 mod render;
 mod spectrogram;
 
+pub use container::{
+    ContainerFacts, Edit, MAX_LAYOUT_ENTRIES, Tag, TrackFacts, TrackKind, read_facts,
+    read_facts_path,
+};
 pub use error::{Error, Result};
