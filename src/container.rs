@@ -55,11 +55,14 @@ mod id3v2;
 mod matroska;
 mod mp3;
 mod mp4;
+mod notes;
 mod ogg;
 mod source;
 mod time;
+mod vorbis_comment;
 mod wav;
 mod writers;
+mod xmp;
 
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;

@@ -27,7 +27,7 @@ mod tkhd;
 use std::io::{Read, Seek};
 
 use super::source::{Cursor, Source, fourcc_str};
-use super::{ContainerFacts, Edit, Tag, TrackFacts, TrackKind, seconds, time};
+use super::{ContainerFacts, Edit, Tag, TrackFacts, TrackKind, seconds, time, xmp};
 use crate::error::{Error, Result};
 
 /// Deepest box nesting followed. The deepest path in the specifications is about nine boxes
@@ -233,7 +233,7 @@ struct Raw {
     /// (box type, start, claimed size, bytes actually left in the file)
     truncated: Option<(String, u64, u64, u64)>,
     trailing_bytes: Option<(u64, u64)>,
-    xmp: Option<meta::Xmp>,
+    xmp: Option<xmp::Xmp>,
     /// Priming and padding from iTunes `iTunSMPB`.
     itunes_smpb: Option<(u64, u64)>,
     compressed_moov: bool,
@@ -582,7 +582,7 @@ impl<R: Read + Seek> Walker<'_, R> {
                 b"ilst" => self.walk(Ctx::Ilst(owner), h.body, h.end, depth + 1)?,
                 b"xml " => {
                     let data = self.body_prefix(h, MAX_XMP_BYTES)?;
-                    if let Some(x) = meta::xmp(&data) {
+                    if let Some(x) = xmp::xmp(&data) {
                         self.raw.xmp.get_or_insert(x);
                     }
                 }
@@ -629,7 +629,7 @@ impl<R: Read + Seek> Walker<'_, R> {
         }
         if uuid == XMP_UUID {
             let data = self.body_prefix(h, MAX_XMP_BYTES)?;
-            if let Some(x) = meta::xmp(&data) {
+            if let Some(x) = xmp::xmp(&data) {
                 self.raw.xmp.get_or_insert(x);
             }
         } else if self.raw.uuids.len() < MAX_LISTED {
@@ -736,7 +736,7 @@ impl<R: Read + Seek> Walker<'_, R> {
             b"meta" => self.visit_meta(owner, h, depth)?,
             b"XMP_" => {
                 let data = self.body_prefix(h, MAX_XMP_BYTES)?;
-                if let Some(x) = meta::xmp(&data) {
+                if let Some(x) = xmp::xmp(&data) {
                     self.raw.xmp.get_or_insert(x);
                 }
             }

@@ -1,6 +1,6 @@
 //! Metadata: QuickTime `keys` and `ilst` items with their `data` boxes (QTFF "Metadata Atoms";
 //! the iTunes-style `ilst` of MP4 files has the same `data` layout), QuickTime `udta` text atoms
-//! (`©too`, `©swr`, …, QTFF "User Data Text Strings"), iTunes `iTunSMPB`, and XMP packets.
+//! (`©too`, `©swr`, …, QTFF "User Data Text Strings") and iTunes `iTunSMPB`.
 #![forbid(unsafe_code)]
 
 use super::super::picture_codec;
@@ -120,55 +120,6 @@ pub(super) fn itunes_smpb(value: &str) -> Option<(u64, u64)> {
     Some((delay, padding))
 }
 
-/// What an XMP packet says about the software that made or edited the file.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct Xmp {
-    /// `xmp:CreatorTool`.
-    pub(crate) creator_tool: Option<String>,
-    /// The distinct `stEvt:softwareAgent` values of the `xmpMM:History`, in order.
-    pub(crate) agents: Vec<String>,
-}
-
-/// The most history agents kept.
-const MAX_XMP_AGENTS: usize = 8;
-
-/// Extracts the creator tool and history agents from an XMP packet by plain text search (no XML
-/// parser: the values sit in attributes `name="…"` or elements `<name>…</name>`). `None` when
-/// neither is present.
-pub(crate) fn xmp(data: &[u8]) -> Option<Xmp> {
-    let s = String::from_utf8_lossy(data);
-    let mut out = Xmp {
-        creator_tool: xmp_values(&s, "xmp:CreatorTool").into_iter().next(),
-        agents: Vec::new(),
-    };
-    for agent in xmp_values(&s, "stEvt:softwareAgent") {
-        if !out.agents.contains(&agent) && out.agents.len() < MAX_XMP_AGENTS {
-            out.agents.push(agent);
-        }
-    }
-    (out.creator_tool.is_some() || !out.agents.is_empty()).then_some(out)
-}
-
-/// All values of the property `name` in `s`.
-fn xmp_values(s: &str, name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(i) = rest.find(name) {
-        rest = &rest[i + name.len()..];
-        let value = if let Some(r) = rest.strip_prefix("=\"") {
-            r.split('"').next()
-        } else if let Some(r) = rest.strip_prefix('>') {
-            r.split('<').next()
-        } else {
-            None
-        };
-        if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-            out.push(v.to_string());
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,21 +194,5 @@ mod tests {
         let v = " 00000000 00000840 000001CA 00000000001CAE76 00000000 00000000";
         assert_eq!(itunes_smpb(v), Some((2112, 458)));
         assert_eq!(itunes_smpb("junk"), None);
-    }
-
-    #[test]
-    fn xmp_creator_tool_and_agents_found() {
-        let x =
-            br#"<x:xmpmeta><rdf:Description xmp:CreatorTool="Adobe Premiere Pro 2021.0 (Windows)">
-            <stEvt:softwareAgent>Adobe Premiere Pro 2021.0 (Windows)</stEvt:softwareAgent>
-            <stEvt:softwareAgent>Adobe Media Encoder</stEvt:softwareAgent>
-            <stEvt:softwareAgent>Adobe Media Encoder</stEvt:softwareAgent></rdf:Description>"#;
-        let x = xmp(x).unwrap();
-        assert_eq!(
-            x.creator_tool.as_deref(),
-            Some("Adobe Premiere Pro 2021.0 (Windows)")
-        );
-        assert_eq!(x.agents.len(), 2);
-        assert_eq!(xmp(b"<x:xmpmeta/>"), None);
     }
 }

@@ -4,8 +4,9 @@
 //! reading is standard, what it usually means. Thresholds are named constants with their reason.
 #![forbid(unsafe_code)]
 
+use super::super::notes::{self, duration_spread, human_s, label};
 use super::super::writers::{self, Family};
-use super::super::{ContainerFacts, TrackFacts, TrackKind, time};
+use super::super::{ContainerFacts, TrackFacts, TrackKind, time, xmp};
 use super::{Raw, Seen, Stream, TrackRaw};
 
 /// Largest AAC encoder priming in common use, in samples at the core rate: Apple's encoder
@@ -34,11 +35,6 @@ const REWRITE_SLACK_S: f64 = 60.0;
 /// Track and movie times closer than this count as equal (writers round differently).
 const TIME_TOLERANCE_S: i64 = 1;
 
-/// Audio and video tracks of one untouched recording end within a frame or two of each other
-/// (under 0.1 s at any common frame rate, plus under 0.05 s of AAC padding); a larger spread
-/// means one track was cut or replaced.
-const MAX_TRACK_DURATION_SPREAD_S: f64 = 0.25;
-
 /// All notes for an MP4/MOV file.
 pub(super) fn notes(raw: &Raw, facts: &ContainerFacts) -> Vec<String> {
     let mut n = Vec::new();
@@ -59,35 +55,8 @@ pub(super) fn notes(raw: &Raw, facts: &ContainerFacts) -> Vec<String> {
             }
         }
     }
-    duration_spread(facts, &mut n);
+    duration_spread(&facts.tracks, &mut n);
     n
-}
-
-/// "track 1 (audio)".
-fn label(t: &TrackFacts) -> String {
-    let kind = match t.kind {
-        TrackKind::Audio => "audio",
-        TrackKind::Video => "video",
-        TrackKind::Subtitle => "subtitle",
-        TrackKind::Data => "data",
-    };
-    format!("track {} ({kind})", t.index)
-}
-
-/// A duration for people: seconds up to two minutes, then minutes, hours, days.
-pub(crate) fn human_s(s: f64) -> String {
-    let s = s.abs();
-    if s < 120.0 {
-        let text = format!("{s:.3}");
-        let text = text.trim_end_matches('0').trim_end_matches('.');
-        format!("{text} s")
-    } else if s < 7200.0 {
-        format!("{:.1} min", s / 60.0)
-    } else if s < 172_800.0 {
-        format!("{:.1} h", s / 3600.0)
-    } else {
-        format!("{:.1} days", s / 86_400.0)
-    }
 }
 
 fn listed(items: &[Seen], total: usize, with_size: bool) -> String {
@@ -306,30 +275,19 @@ fn writer(raw: &Raw, facts: &ContainerFacts, n: &mut Vec<String>) {
         ));
     }
     if let Some(x) = &raw.xmp {
-        if let Some(tool) = &x.creator_tool {
-            n.push(format!("xmp metadata names the creator tool '{tool}'"));
-        }
-        if !x.agents.is_empty() {
-            n.push(format!(
-                "xmp edit history names: {}",
-                x.agents
-                    .iter()
-                    .map(|a| format!("'{a}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
+        xmp::notes(x, n);
     }
-    let editors: Vec<String> = facts
+    let names = facts
         .encoder
         .iter()
         .chain(facts.tracks.iter().filter_map(|t| t.handler_name.as_ref()))
-        .filter(|name| writers::family(name).is_some_and(|f| f.editor))
-        .map(|name| format!("'{name}'"))
-        .collect();
-    if !editors.is_empty() {
-        n.push(format!("written by an editor: {}", editors.join(", ")));
-    }
+        .chain(
+            raw.xmp
+                .iter()
+                .flat_map(|x| x.creator_tool.iter().chain(&x.agents)),
+        )
+        .map(String::as_str);
+    notes::editors(names, n);
 }
 
 /// How far into its media an untouched track's first edit may start, in media timescale units:
@@ -443,39 +401,5 @@ fn edits(t: &TrackRaw, track: &TrackFacts, n: &mut Vec<String>) {
             "{who} edit list stops {} before the end of its media: the end was cut without re-encoding",
             human_s((media_dur - stop) as f64 / media_ts as f64)
         ));
-    }
-}
-
-fn duration_spread(facts: &ContainerFacts, n: &mut Vec<String>) {
-    let av: Vec<&TrackFacts> = facts
-        .tracks
-        .iter()
-        .filter(|t| matches!(t.kind, TrackKind::Audio | TrackKind::Video) && !t.attached_picture)
-        .filter(|t| t.duration_s.is_some_and(|d| d > 0.0))
-        .collect();
-    let durations = || av.iter().filter_map(|t| t.duration_s);
-    let (Some(lo), Some(hi)) = (durations().reduce(f64::min), durations().reduce(f64::max)) else {
-        return;
-    };
-    if hi - lo > MAX_TRACK_DURATION_SPREAD_S {
-        let list: Vec<String> = av
-            .iter()
-            .map(|t| format!("{} {}", label(t), human_s(t.duration_s.unwrap_or(0.0))))
-            .collect();
-        n.push(format!("tracks differ in duration: {}", list.join(", ")));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn human_s_picks_units() {
-        assert_eq!(human_s(0.5), "0.5 s");
-        assert_eq!(human_s(1.036), "1.036 s");
-        assert_eq!(human_s(2.0), "2 s");
-        assert_eq!(human_s(600.0), "10.0 min");
-        assert_eq!(human_s(3.0 * 86_400.0), "3.0 days");
     }
 }
