@@ -217,6 +217,7 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFacts
         let (mut t, comments) = identify(s);
         t.track_id = Some(u64::from(s.serial));
         if let Some(c) = comments {
+            t.encoder = vorbis_comment::get(&c, "ENCODER").map(str::to_string);
             if let Some(v) = &c.vendor {
                 facts.push_tag("vendor", v.clone());
                 encoder = encoder.or_else(|| Some(v.clone()));
