@@ -78,6 +78,25 @@ pub(super) fn read_all<R: Read + Seek>(
     Ok((pos, tags, pictures))
 }
 
+/// Parses a whole ID3v2 tag held in memory (the `ID3 ` chunk of AIFF and WAV files); nothing
+/// when it is not one.
+pub(super) fn parse_bytes(tag: &[u8]) -> (Vec<Tag>, Vec<TrackFacts>) {
+    let mut tags = Vec::new();
+    let mut pictures = Vec::new();
+    if tag.len() >= 10 && &tag[0..3] == b"ID3" && (2..=4).contains(&tag[3]) {
+        let size = syncsafe(&tag[6..10]) as usize;
+        let body = &tag[10..tag.len().min(10usize.saturating_add(size))];
+        let (major, flags) = (tag[3], tag[5]);
+        let body = if flags & 0x80 != 0 && major < 4 {
+            unsynchronise(body)
+        } else {
+            body.to_vec()
+        };
+        frames(&body, major, flags, &mut tags, &mut pictures);
+    }
+    (tags, pictures)
+}
+
 /// Undoes unsynchronisation: every `FF 00` becomes `FF`.
 fn unsynchronise(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());

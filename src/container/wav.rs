@@ -8,7 +8,7 @@
 use std::io::{Read, Seek};
 
 use super::source::{Cursor, Source, fourcc_str, text};
-use super::{ContainerFacts, TrackFacts, TrackKind, seconds, xmp};
+use super::{ContainerFacts, TrackFacts, TrackKind, id3v2, seconds, xmp};
 use crate::error::{Error, Result};
 
 /// Most chunks walked. Real files have a handful; a file of millions of empty chunks is hostile.
@@ -141,6 +141,7 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFacts
     let mut fact_samples: Option<u32> = None;
     let mut after_data: Vec<String> = Vec::new();
     let mut padding: Vec<String> = Vec::new();
+    let mut pictures = Vec::new();
     let mut pos = 12u64;
     let mut chunks = 0u64;
     while end.saturating_sub(pos) >= 8 {
@@ -216,6 +217,12 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFacts
                 let bytes = src.read_vec(body, size, MAX_CHUNK_BYTES, "bext chunk size")?;
                 read_bext(&bytes, &mut facts);
             }
+            b"id3 " | b"ID3 " => {
+                let bytes = src.read_up_to(body, size.min(MAX_CHUNK_BYTES))?;
+                let (tags, pics) = id3v2::parse_bytes(&bytes);
+                facts.tags.extend(tags);
+                pictures.extend(pics);
+            }
             b"_PMX" => {
                 let bytes = src.read_up_to(body, size.min(MAX_CHUNK_BYTES))?;
                 if let Some(x) = xmp::xmp(&bytes) {
@@ -258,7 +265,11 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFacts
     }
     facts.duration_s = t.duration_s;
     facts.tracks.push(t);
-    facts.encoder = facts.tag("ISFT").map(str::to_string);
+    facts.tracks.extend(pictures);
+    facts.encoder = facts
+        .tag("ISFT")
+        .map(str::to_string)
+        .or_else(|| id3v2::encoder(&facts.tags));
     if !after_data.is_empty() {
         notes.push(format!(
             "chunks after the data: {} (metadata appended after recording)",
