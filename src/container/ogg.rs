@@ -72,7 +72,6 @@ fn crc(page: &[u8]) -> u32 {
 /// A parsed page: its flags, granule, serial, lacing values and body.
 struct Page {
     flags: u8,
-    granule: i64,
     serial: u32,
     lacing: Vec<u8>,
     body: Vec<u8>,
@@ -99,7 +98,7 @@ fn read_page<R: Read + Seek>(src: &mut Source<R>, pos: u64) -> Result<Option<Pag
     }
     let mut c = Cursor::new(&h[5..], pos + 5, &what);
     let flags = c.u8()?;
-    let granule = c.u64_le()? as i64;
+    c.skip(8)?; // granule position
     let serial = c.u32_le()?;
     c.skip(8)?; // page sequence number, CRC
     let segments = u64::from(c.u8()?);
@@ -121,7 +120,6 @@ fn read_page<R: Read + Seek>(src: &mut Source<R>, pos: u64) -> Result<Option<Pag
     let stored = u32::from_le_bytes([h[22], h[23], h[24], h[25]]);
     Ok(Some(Page {
         flags,
-        granule,
         serial,
         lacing,
         body,

@@ -147,11 +147,6 @@ impl<'a> Cursor<'a> {
         self.base + self.pos as u64
     }
 
-    /// The position of the next byte within the slice.
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
-    }
-
     /// An [`Error::Malformed`] naming this cursor's structure.
     pub(crate) fn error(&self, detail: impl Into<String>) -> Error {
         Error::malformed(self.what, detail)
@@ -209,12 +204,6 @@ impl<'a> Cursor<'a> {
     /// Reads a big-endian `i16`.
     pub(crate) fn i16_be(&mut self) -> Result<i16> {
         Ok(i16::from_be_bytes(self.array()?))
-    }
-
-    /// Reads a big-endian 24-bit number.
-    pub(crate) fn u24_be(&mut self) -> Result<u32> {
-        let [a, b, c] = self.array()?;
-        Ok(u32::from_be_bytes([0, a, b, c]))
     }
 
     /// Reads a big-endian `u32`.

@@ -26,7 +26,7 @@ const MAX_VALUE_CHARS: usize = 4096;
 pub(crate) fn parse(data: &[u8]) -> Comments {
     let mut out = Comments::default();
     let mut pos = 0usize;
-    let mut field = |pos: &mut usize| -> Option<&[u8]> {
+    let field = |pos: &mut usize| -> Option<&[u8]> {
         let len = u32::from_le_bytes(data.get(*pos..*pos + 4)?.try_into().ok()?) as usize;
         let start = *pos + 4;
         let value = data.get(start..start.checked_add(len)?)?;
