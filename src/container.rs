@@ -104,8 +104,8 @@ pub struct ContainerFacts {
     /// `ENCODER`, `ISFT`, `TSSE`, `vendor`, …). Large binary values (cover art) are left out.
     pub tags: Vec<Tag>,
     /// The top-level structure in file order: MP4 box types (`ftyp`, `free`, `mdat`, `moov`),
-    /// WAV/AIFF/CAF chunk ids, Matroska segment children (`SeekHead`, `Info`, …). At most
-    /// [`MAX_LAYOUT_ENTRIES`] entries; a last entry `…` means more followed.
+    /// WAV/AIFF/CAF chunk ids, Matroska segment children (`SeekHead`, `Info`, …). At most 64
+    /// entries; a last entry `…` means more followed.
     pub layout: Vec<String>,
     /// The tracks (streams), in ffprobe's stream order.
     pub tracks: Vec<TrackFacts>,
@@ -217,7 +217,7 @@ pub enum TrackKind {
 
 /// The most entries [`ContainerFacts::layout`] keeps; fragmented MP4 files have thousands of
 /// top-level boxes and the pattern shows in the first few dozen.
-pub const MAX_LAYOUT_ENTRIES: usize = 64;
+pub(crate) const MAX_LAYOUT_ENTRIES: usize = 64;
 
 /// Bytes read from the start of a file to detect its format: enough for the longest magic
 /// (`RIFF` size `WAVE`, an MP4 box header with a 64-bit size) and an ADTS or MPEG frame header.

@@ -8,7 +8,6 @@ mod render;
 mod spectrogram;
 
 pub use container::{
-    ContainerFacts, Edit, MAX_LAYOUT_ENTRIES, Tag, TrackFacts, TrackKind, read_facts,
-    read_facts_path,
+    ContainerFacts, Edit, Tag, TrackFacts, TrackKind, read_facts, read_facts_path,
 };
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 //! Expected values come from `ffprobe -show_format -show_streams` and from the independent box
 //! dump `testdata/container/boxdump.py`, as recorded in `testdata/container/README.md`; they are
 //! not taken from the code under test.
+#![forbid(unsafe_code)]
 
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};

@@ -154,7 +154,7 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFacts
         let frame_bytes = u64::from(channels) * u64::from(b.div_ceil(8));
         if frame_bytes > 0 && data / frame_bytes != u64::from(frames) {
             notes.push(format!(
-                "COMM says {frames} sample frames but the sound data holds {}",
+                "the COMM chunk says {frames} sample frames but the sound data holds {}",
                 data / frame_bytes
             ));
         }
@@ -219,7 +219,9 @@ mod tests {
     fn aiff_frame_count_disagreeing_with_data_is_noted() {
         let f = read_facts(std::io::Cursor::new(aiff(3000, 4000)), "a.aiff").unwrap();
         assert!(
-            f.notes.iter().any(|n| n.starts_with("COMM says 3000")),
+            f.notes
+                .iter()
+                .any(|n| n.starts_with("the COMM chunk says 3000")),
             "{:?}",
             f.notes
         );

@@ -265,6 +265,20 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFacts
             src.name
         )));
     }
+    let image_brand = raw.ftyp.as_ref().is_some_and(|f| {
+        std::iter::once(&f.major).chain(&f.compatible).any(|b| {
+            matches!(
+                b.as_str(),
+                "mif1" | "msf1" | "heic" | "heix" | "avif" | "avis"
+            )
+        })
+    });
+    if raw.moov_at.is_none() && image_brand {
+        return Err(Error::unsupported(format!(
+            "{}: not a supported media container (looks like a HEIF/AVIF image)",
+            src.name
+        )));
+    }
     if raw.moov_at.is_none() {
         return Err(src.malformed(if raw.moof_count > 0 {
             "no moov box (a fragment of a fragmented file without its header)"
@@ -1207,6 +1221,14 @@ mod tests {
         let err = facts(&cat(&[ftyp(), bx(b"mdat", &[0; 8])])).unwrap_err();
         assert!(matches!(err, Error::Malformed { .. }));
         assert!(err.to_string().contains("no moov box"), "{err}");
+    }
+
+    #[test]
+    fn walk_heif_image_is_unsupported() {
+        let bytes = cat(&[bx(b"ftyp", b"heic\0\0\0\0mif1heic"), bx(b"meta", &[0; 12])]);
+        let err = facts(&bytes).unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("HEIF/AVIF image"), "{err}");
     }
 
     #[test]
