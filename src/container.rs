@@ -219,6 +219,14 @@ pub enum TrackKind {
 /// top-level boxes and the pattern shows in the first few dozen.
 pub(crate) const MAX_LAYOUT_ENTRIES: usize = 64;
 
+/// Most tags kept per file: real files carry a few dozen; a hostile one could carry millions of
+/// tiny ones, so parsing stops keeping them here.
+pub(crate) const MAX_TAGS: usize = 1024;
+
+/// Most attached pictures listed per file (each is a stream for ffprobe; real files have one or
+/// two).
+pub(crate) const MAX_PICTURES: usize = 64;
+
 /// Bytes read from the start of a file to detect its format: enough for the longest magic
 /// (`RIFF` size `WAVE`, an MP4 box header with a 64-bit size) and an ADTS or MPEG frame header.
 const SNIFF_BYTES: u64 = 16;
@@ -438,8 +446,11 @@ impl ContainerFacts {
         }
     }
 
-    /// Appends a tag.
+    /// Appends a tag, keeping at most [`MAX_TAGS`].
     fn push_tag(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        if self.tags.len() >= MAX_TAGS {
+            return;
+        }
         self.tags.push(Tag {
             key: key.into(),
             value: value.into(),

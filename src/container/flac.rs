@@ -107,7 +107,7 @@ pub(super) fn read<R: Read + Seek>(
                 pictures.extend(c.pictures.iter().copied());
                 comments = c;
             }
-            6 => {
+            6 if pictures.len() < super::MAX_PICTURES => {
                 let bytes = src.read_up_to(body, len.min(PICTURE_PREFIX_BYTES))?;
                 pictures.push(vorbis_comment::picture_block_codec(&bytes));
             }

@@ -6,7 +6,7 @@
 use std::io::{Read, Seek};
 
 use super::source::{Source, text};
-use super::{Tag, TrackFacts, picture_codec};
+use super::{MAX_PICTURES, MAX_TAGS, Tag, TrackFacts, picture_codec};
 use crate::error::{Error, Result};
 
 /// Largest tag read into memory. Tags with cover art run to a few megabytes; a bigger one is
@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 const MAX_TAG_BYTES: u64 = 16 << 20;
 
 /// Consecutive tags followed (some taggers prepend a new tag instead of rewriting the old).
-const MAX_TAGS: u32 = 16;
+const MAX_CONSECUTIVE_TAGS: u32 = 16;
 
 /// Longest text value kept.
 const MAX_TEXT_CHARS: usize = 4096;
@@ -34,7 +34,7 @@ pub(super) fn read_all<R: Read + Seek>(
     let mut pos = 0u64;
     let mut tags = Vec::new();
     let mut pictures = Vec::new();
-    for _ in 0..MAX_TAGS {
+    for _ in 0..MAX_CONSECUTIVE_TAGS {
         let head = src.read_up_to(pos, 10)?;
         if head.len() < 10 || &head[0..3] != b"ID3" {
             break;
@@ -198,7 +198,7 @@ fn frame(id: &str, data: &[u8], major: u8, tags: &mut Vec<Tag>, pictures: &mut V
             }
             value.truncate(cut);
         }
-        if !value.is_empty() {
+        if !value.is_empty() && tags.len() < MAX_TAGS {
             tags.push(Tag { key, value });
         }
     };
@@ -215,6 +215,7 @@ fn frame(id: &str, data: &[u8], major: u8, tags: &mut Vec<Tag>, pictures: &mut V
             let (_, value) = split_encoded(rest, encoding);
             push(id.to_string(), decode(value, encoding));
         }
+        "APIC" | "PIC" if pictures.len() >= MAX_PICTURES => {}
         "APIC" => {
             // Encoding, MIME type (Latin-1, NUL-terminated), picture type, description, data.
             let nul = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());

@@ -68,6 +68,9 @@ const MAX_EBML_HEADER_BYTES: u64 = 4096;
 /// (kilobytes); `Tags` can carry binary values. Larger `Tags` are skipped with a note.
 const MAX_MASTER_BYTES: u64 = 16 << 20;
 
+/// `Tags` elements read (ffmpeg writes one; each may be up to [`MAX_MASTER_BYTES`]).
+const MAX_TAGS_ELEMENTS: usize = 4;
+
 /// Segment children walked before the first cluster (real files have under twenty).
 const MAX_TOP_ELEMENTS: u32 = 10_000;
 
@@ -414,6 +417,11 @@ fn take_element<R: Read + Seek>(
         TRACKS if found.tracks.is_none() => {
             found.tracks = Some(src.read_vec(h.data, size, MAX_MASTER_BYTES, &what("element"))?);
             found.tracks_at = h.data;
+        }
+        TAGS if found.tags.len() >= MAX_TAGS_ELEMENTS => {
+            notes.push(format!(
+                "more than {MAX_TAGS_ELEMENTS} tags elements; the rest not read"
+            ));
         }
         TAGS => {
             if size > MAX_MASTER_BYTES {

@@ -27,7 +27,9 @@ mod tkhd;
 use std::io::{Read, Seek};
 
 use super::source::{Cursor, Source, fourcc_str};
-use super::{ContainerFacts, Edit, Tag, TrackFacts, TrackKind, seconds, time, xmp};
+use super::{
+    ContainerFacts, Edit, MAX_PICTURES, MAX_TAGS, Tag, TrackFacts, TrackKind, seconds, time, xmp,
+};
 use crate::error::{Error, Result};
 
 /// Deepest box nesting followed. The deepest path in the specifications is about nine boxes
@@ -47,6 +49,9 @@ pub(crate) const MAX_BOX_BYTES: u64 = 1 << 20;
 
 /// Bytes of a metadata value read (`data` in `ilst`, QuickTime `©xxx`); longer values are cut.
 const MAX_TAG_VALUE_BYTES: u64 = 64 << 10;
+
+/// `data` boxes read per `ilst` item (one is normal; `covr` may hold a few pictures).
+const MAX_ITEM_VALUES: usize = 16;
 
 /// Bytes of an XMP packet searched for the creator tool.
 const MAX_XMP_BYTES: u64 = 1 << 20;
@@ -237,6 +242,8 @@ struct Raw {
     /// Priming and padding from iTunes `iTunSMPB`.
     itunes_smpb: Option<(u64, u64)>,
     compressed_moov: bool,
+    /// Cover pictures listed so far.
+    pictures: usize,
 }
 
 /// The walk: the source, a box counter and what has been found.
@@ -420,16 +427,22 @@ impl<R: Read + Seek> Walker<'_, R> {
             let Some(h) = self.header(pos, end, ctx == Ctx::Top)? else {
                 break;
             };
-            self.boxes += 1;
-            if self.boxes > MAX_BOXES {
-                return Err(Error::limit(
-                    format!("{}: number of boxes", self.src.name),
-                    MAX_BOXES,
-                    self.boxes,
-                ));
-            }
+            self.count_box()?;
             self.visit(ctx, &h, depth)?;
             pos = h.end;
+        }
+        Ok(())
+    }
+
+    /// Counts a visited box against [`MAX_BOXES`].
+    fn count_box(&mut self) -> Result<()> {
+        self.boxes += 1;
+        if self.boxes > MAX_BOXES {
+            return Err(Error::limit(
+                format!("{}: number of boxes", self.src.name),
+                MAX_BOXES,
+                self.boxes,
+            ));
         }
         Ok(())
     }
@@ -735,12 +748,15 @@ impl<R: Read + Seek> Walker<'_, R> {
     fn push_tag(&mut self, owner: Owner, key: String, value: String) {
         let tag = Tag { key, value };
         match owner {
-            Owner::Movie => self.raw.tags.push(tag),
+            Owner::Movie if self.raw.tags.len() < MAX_TAGS => self.raw.tags.push(tag),
             Owner::Track => {
-                if let Some(t) = self.track() {
+                if let Some(t) = self.track()
+                    && t.tags.len() < MAX_TAGS
+                {
                     t.tags.push(tag);
                 }
             }
+            Owner::Movie => {}
         }
     }
 
@@ -795,10 +811,10 @@ impl<R: Read + Seek> Walker<'_, R> {
         let mut values = Vec::new();
         let mut pos = h.body;
         while let Some(child) = self.header(pos, h.end, false)? {
-            self.boxes += 1;
+            self.count_box()?;
             pos = child.end;
             match &child.kind {
-                b"data" => {
+                b"data" if values.len() < MAX_ITEM_VALUES => {
                     let data = self.body_prefix(&child, 8 + MAX_TAG_VALUE_BYTES)?;
                     values.push(meta::data_value(&data));
                 }
@@ -817,7 +833,10 @@ impl<R: Read + Seek> Walker<'_, R> {
                     }
                     self.push_tag(owner, key.clone(), text);
                 }
-                meta::Value::Picture(codec) if &h.kind == b"covr" => {
+                meta::Value::Picture(codec)
+                    if &h.kind == b"covr" && self.raw.pictures < MAX_PICTURES =>
+                {
+                    self.raw.pictures += 1;
                     // ffmpeg's mov demuxer makes each cover an attached-picture stream when it
                     // reads it, so it takes the next stream index.
                     self.raw.streams.push(Stream::Picture(codec));
@@ -1221,6 +1240,32 @@ mod tests {
         let err = facts(&cat(&[ftyp(), bx(b"mdat", &[0; 8])])).unwrap_err();
         assert!(matches!(err, Error::Malformed { .. }));
         assert!(err.to_string().contains("no moov box"), "{err}");
+    }
+
+    #[test]
+    fn walk_many_tags_are_capped() {
+        let mut data = vec![0, 0, 0, 1, 0, 0, 0, 0];
+        data.extend(b"x");
+        let item = bx(b"\xa9nam", &bx(b"data", &data));
+        let ilst = bx(b"ilst", &item.repeat(MAX_TAGS + 500));
+        let mut hdlr = vec![0u8; 8];
+        hdlr.extend(b"mdir");
+        hdlr.extend([0u8; 13]);
+        let mut meta = vec![0, 0, 0, 0];
+        meta.extend(bx(b"hdlr", &hdlr));
+        meta.extend(ilst);
+        let udta = bx(b"udta", &bx(b"meta", &meta));
+        let f = facts(&file(&[mvhd(0, 0), trak(&[]), udta])).unwrap();
+        assert_eq!(f.tags.len(), MAX_TAGS);
+    }
+
+    #[test]
+    fn walk_million_tiny_boxes_hit_box_limit() {
+        let mut bytes = ftyp();
+        bytes.extend(bx(b"free", &[]).repeat(MAX_BOXES as usize + 1));
+        let err = facts(&bytes).unwrap_err();
+        assert!(matches!(err, Error::Limit { .. }), "{err}");
+        assert!(err.to_string().contains("number of boxes"), "{err}");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! vendor string and `KEY=value` pairs, all lengths 32-bit little endian.
 #![forbid(unsafe_code)]
 
-use super::picture_codec;
 use super::source::text;
+use super::{MAX_PICTURES, MAX_TAGS, picture_codec};
 
 /// What a comment block holds.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -46,6 +46,9 @@ pub(crate) fn parse(data: &[u8]) -> Comments {
     };
     pos += 4;
     for _ in 0..count {
+        if out.tags.len() >= MAX_TAGS {
+            break;
+        }
         let Some(entry) = field(&mut pos) else {
             break;
         };
@@ -55,7 +58,9 @@ pub(crate) fn parse(data: &[u8]) -> Comments {
         let key = text(&entry[..eq]);
         let value = &entry[eq + 1..];
         if key.eq_ignore_ascii_case("METADATA_BLOCK_PICTURE") {
-            out.pictures.push(picture_from_base64(value));
+            if out.pictures.len() < MAX_PICTURES {
+                out.pictures.push(picture_from_base64(value));
+            }
             continue;
         }
         let mut value = text(value);
