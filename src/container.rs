@@ -85,8 +85,10 @@ pub struct ContainerFacts {
     /// The MP4 `ftyp` compatible brands, in file order.
     pub compatible_brands: Vec<String>,
     /// The program that wrote the file as the file names it: MP4 `©too` (or QuickTime `©swr`,
-    /// `©enc`), Matroska `WritingApp`, the Ogg/FLAC `ENCODER` comment or else the vendor string,
-    /// WAV `ISFT`, MP3 ID3v2 `TSSE` or else the LAME/Xing encoder string, CAF `encoder`.
+    /// `©enc`), Matroska `WritingApp`, the Ogg vendor string (the muxer; else the `ENCODER`
+    /// comment), the FLAC `ENCODER` comment (the application; else the vendor string, the
+    /// library), WAV `ISFT`, MP3 ID3v2 `TSSE` (else the LAME/Xing encoder string), CAF
+    /// `encoder`. Per-track encoders (`Lavc… libopus`) are in [`TrackFacts::encoder`].
     pub encoder: Option<String>,
     /// The recording device as the file names it: make and model (`Apple iPhone 12`) from Apple
     /// QuickTime keys or `©mak`/`©mod`.
