@@ -13,6 +13,9 @@ mod signal;
 mod spectrogram;
 
 pub use analyzer::{Analysis, Analyzer, Config};
+pub use container::{
+    ContainerFacts, Edit, Tag, TrackFacts, TrackKind, read_facts, read_facts_path,
+};
 pub use decode::{
     Audio, AudioBlock, AudioInfo, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_CHANNELS,
     MAX_SAMPLE_RATE_HZ, TrackInfo, decode_path, decode_reader,
