@@ -18,12 +18,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use clip_provenance::{Analyzer, Config};
 
-/// File extensions taken as media when walking a folder (audio and video containers).
-const MEDIA_EXTENSIONS: [&str; 19] = [
-    "mp4", "m4a", "m4v", "mov", "3gp", "mp3", "wav", "wave", "flac", "ogg", "oga", "opus", "mkv",
-    "mka", "webm", "aac", "aif", "aiff", "caf",
-];
-
 /// The clip analysed when none is given: a Zoom-like MP4 (a video stream, then AAC audio).
 const BUNDLED_CLIP: &str = "testdata/aac-lc-32k-mono-h264-video-first.mp4";
 
@@ -159,25 +153,10 @@ fn collect_inputs(input: &Path) -> Result<Vec<PathBuf>, String> {
     if !input.is_dir() {
         return Ok(vec![input.to_path_buf()]);
     }
-    let mut found = Vec::new();
-    for entry in walkdir::WalkDir::new(input).follow_links(true) {
-        let entry = entry.map_err(|e| e.to_string())?;
-        let is_media = entry
-            .path()
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| {
-                let e = e.to_ascii_lowercase();
-                MEDIA_EXTENSIONS.contains(&e.as_str())
-            });
-        if entry.file_type().is_file() && is_media {
-            found.push(entry.into_path());
-        }
-    }
+    let found = clip_provenance::media_files_in(input).map_err(|e| e.to_string())?;
     if found.is_empty() {
         return Err("no media file in this folder".into());
     }
-    found.sort();
     Ok(found)
 }
 

@@ -86,7 +86,7 @@ impl Config {
             ));
         }
         self.spectrogram.validate(self.analysis_rate_hz)?;
-        if !(self.max_duration_s > 0.0) {
+        if self.max_duration_s.is_nan() || self.max_duration_s <= 0.0 {
             return Err(Error::config(
                 "max_duration_s",
                 "must be a positive number of seconds",

@@ -64,10 +64,12 @@ mod wav;
 mod writers;
 mod xmp;
 
+pub(crate) use time::rfc3339_from_unix;
+
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use source::Source;
@@ -75,7 +77,7 @@ use source::Source;
 /// What the container says about a media file, read without decoding audio.
 ///
 /// Fields that the container does not state are `None` (or empty), never guessed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerFacts {
     /// Short format name, like ffprobe's: `mp4`, `mov`, `matroska`, `webm`, `ogg`, `mp3`, `wav`,
     /// `flac`, `aac` (ADTS), `aiff` or `caf`.
@@ -116,7 +118,7 @@ pub struct ContainerFacts {
 }
 
 /// One metadata tag, as the file spells it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
     /// The key (`©too`, `com.apple.quicktime.make`, `ENCODER`, `ISFT`, `TSSE`, …).
     pub key: String,
@@ -125,7 +127,7 @@ pub struct Tag {
 }
 
 /// What the container says about one track (stream).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackFacts {
     /// ffprobe's stream index: 0-based, in container order. Attached pictures (cover art) count,
     /// as they do in ffprobe.
@@ -192,7 +194,7 @@ pub struct TrackFacts {
 }
 
 /// One entry of an MP4/QuickTime edit list (`elst`, ISO/IEC 14496-12 §8.6.6).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Edit {
     /// Length of this segment of the presentation, in movie timescale units.
     pub segment_duration: u64,
@@ -204,7 +206,7 @@ pub struct Edit {
 }
 
 /// What a track carries, as ffprobe's `codec_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TrackKind {
     /// Sound.

@@ -153,7 +153,7 @@ impl Audio {
                 format!("{sample_rate} Hz is outside 1..={MAX_SAMPLE_RATE_HZ}"),
             ));
         }
-        if samples.len() % usize::from(channels) != 0 {
+        if !samples.len().is_multiple_of(usize::from(channels)) {
             return Err(Error::config(
                 "samples",
                 format!(
@@ -292,7 +292,7 @@ struct Timeline {
 
 enum TrackDecoder {
     Symphonia(Box<dyn AudioDecoder>),
-    Opus(OpusTrack),
+    Opus(Box<OpusTrack>),
 }
 
 struct OpusTrack {
@@ -361,7 +361,7 @@ impl AudioReader {
     where
         R: Read + Seek + Send + Sync + 'static,
     {
-        if !(options.max_duration_s > 0.0) {
+        if options.max_duration_s.is_nan() || options.max_duration_s <= 0.0 {
             return Err(Error::config(
                 "max_duration_s",
                 "must be a positive number of seconds",
@@ -477,7 +477,7 @@ impl AudioReader {
             })?;
             timeline.skip_samples = u64::from(head.pre_skip);
             (
-                TrackDecoder::Opus(OpusTrack::new(&head, channels, &what)?),
+                TrackDecoder::Opus(Box::new(OpusTrack::new(&head, channels, &what)?)),
                 OPUS_RATE_HZ,
             )
         } else {
@@ -816,6 +816,49 @@ fn codec_name(id: AudioCodecId) -> Option<String> {
         _ => return None,
     };
     Some(name.to_string())
+}
+
+/// File extensions of the audio and video containers this crate reads, lower case.
+pub const MEDIA_EXTENSIONS: [&str; 19] = [
+    "mp4", "m4a", "m4v", "mov", "3gp", "mp3", "wav", "wave", "flac", "ogg", "oga", "opus", "mkv",
+    "mka", "webm", "aac", "aif", "aiff", "caf",
+];
+
+/// True when `path`'s extension (any case) is one of [`MEDIA_EXTENSIONS`].
+pub fn is_media_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// The media files below `dir` (by extension, following symbolic links), in sorted path order.
+///
+/// # Errors
+/// [`Error::Io`] naming the first directory that cannot be read.
+pub fn media_files_in(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    // A bound on directories visited, against symbolic-link loops.
+    let mut budget = 1_000_000usize;
+    while let Some(d) = pending.pop() {
+        budget = budget.checked_sub(1).ok_or_else(|| {
+            Error::limit(
+                format!("{}: directories walked", dir.display()),
+                1_000_000,
+                1_000_001,
+            )
+        })?;
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let path = entry.map_err(|e| Error::io(&d, e))?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.is_file() && is_media_path(&path) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// The fields of an Ogg Opus identification header that decoding needs (RFC 7845 §5.1).

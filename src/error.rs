@@ -60,6 +60,16 @@ pub enum Error {
         /// What is wrong with it.
         detail: String,
     },
+    /// An archive index is unusable: damaged (a checksum does not match, a file is truncated),
+    /// written by a newer format version, built with other fingerprint settings, or asked for a
+    /// reference it does not hold.
+    #[error("index {}: {detail}", path.display())]
+    Index {
+        /// The index directory or the file inside it.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// Writing an image failed (encoding a PNG).
     #[error("{}: cannot write image: {source}", path.display())]
     Image {
@@ -118,6 +128,14 @@ impl Error {
     pub(crate) fn config(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Error::Config {
             field: field.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// An [`Error::Index`] for `path`.
+    pub(crate) fn index(path: impl Into<PathBuf>, detail: impl Into<String>) -> Self {
+        Error::Index {
+            path: path.into(),
             detail: detail.into(),
         }
     }

@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod analyzer;
 mod container;
 mod decode;
 mod error;
+mod fingerprint;
+mod index;
 mod output;
 mod render;
 mod report;
@@ -18,9 +20,15 @@ pub use container::{
 };
 pub use decode::{
     Audio, AudioBlock, AudioInfo, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_CHANNELS,
-    MAX_SAMPLE_RATE_HZ, TrackInfo, decode_path, decode_reader,
+    MAX_SAMPLE_RATE_HZ, MEDIA_EXTENSIONS, TrackInfo, decode_path, decode_reader, is_media_path,
+    media_files_in,
 };
 pub use error::{Error, Result};
+pub use fingerprint::{
+    Fingerprint, FingerprintBuilder, FingerprintConfig, HashFields, Landmark, Peak,
+    fingerprint_samples,
+};
+pub use index::{Index, IndexEntry, IndexSettings, Match, Metadata};
 pub use render::{
     Band, ColorMap, Layout, Marker, Picture, PixelRect, Pooling, RenderOptions, Track, write_png,
 };

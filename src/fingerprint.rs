@@ -1,0 +1,620 @@
+//! Spectral fingerprints: peaks of the shared spectrogram, joined into triplet landmarks whose
+//! hashes survive codecs, noise, gain, resampling and speed changes.
+//!
+//! The family is Shazam's (Wang 2003: spectral peaks, hashes of peak pairs with their time
+//! offset) with Panako's answer to speed changes (Six & Leman 2014; Six 2022, "Panako 2.0"):
+//! hash *triplets* of peaks by quantities that a change of speed leaves alone. For peaks
+//! `(t1, f1)`, `(t2, f2)`, `(t3, f3)` with `t1 < t2 < t3`:
+//!
+//! - the time ratio `(t2 − t1) / (t3 − t1)` is unchanged by any tempo change;
+//! - the log-frequency differences `log2 f2 − log2 f1` and `log2 f3 − log2 f1` are unchanged by a
+//!   pitch shift, so by resampling-speed changes as well as by time-stretching;
+//! - two coarse terms make the hash selective: the octave band of `f1` and the octave class of
+//!   the span `t3 − t1`. A 5 % speed change moves them by 0.07 octave, across a cell boundary only
+//!   near one, and queries then look up the neighbouring cell too
+//!   ([`FingerprintBuilder::expanded_for_query`]).
+//!
+//! The span itself is kept beside the hash, so every hit says how fast the clip plays the
+//! reference: `speed = span_reference / span_clip`.
+//!
+//! Peaks are the maxima of a neighbourhood in time and frequency (a separable max filter), kept
+//! only when they are within [`FingerprintConfig::level_range_db`] of a slowly decaying level
+//! envelope: in a pause the room tone is far below the last speech, so it yields no peaks, no
+//! hashes, and cannot match another pause.
+#![forbid(unsafe_code)]
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::spectrogram::Spectrogram;
+
+/// How fingerprints are made. Changing any field changes the hashes: an index records the
+/// configuration it was built with and refuses queries made with another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FingerprintConfig {
+    /// Lowest peak frequency in Hz. Below 250 Hz speech peaks are few and mains hum and
+    /// rumble dominate.
+    pub min_hz: f64,
+    /// Highest peak frequency in Hz. 4 kHz keeps the band that survives telephone-grade and
+    /// low-bitrate codecs (AAC at 24 kb/s low-passes near 7 kHz, Opus at 16 kb/s wideband at
+    /// 8 kHz) with a margin for a +5 % speed change.
+    pub max_hz: f64,
+    /// A peak is the maximum of ± this many frames (96 ms at the 8 ms hop).
+    pub peak_radius_frames: usize,
+    /// A peak is the maximum of ± this many bins (± 188 Hz at 31.25 Hz bins).
+    pub peak_radius_bins: usize,
+    /// Peaks more than this far below the level envelope are dropped, in dB.
+    pub level_range_db: f32,
+    /// How fast the level envelope falls after a loud frame, in dB per second: after about
+    /// 3 s of pause nothing but a new loud event yields peaks.
+    pub envelope_decay_db_per_s: f32,
+    /// Target zone: second and third peaks start this many frames after the anchor.
+    pub zone_min_frames: u32,
+    /// Target zone: second and third peaks end this many frames after the anchor (0.64 s at
+    /// the 8 ms hop, so a 2 s piece holds many whole triplets).
+    pub zone_max_frames: u32,
+    /// The strongest this-many peaks of the target zone are paired: `fan_out·(fan_out−1)/2`
+    /// triplets per anchor.
+    pub fan_out: usize,
+}
+
+impl Default for FingerprintConfig {
+    fn default() -> Self {
+        FingerprintConfig {
+            min_hz: 250.0,
+            max_hz: 4000.0,
+            peak_radius_frames: 12,
+            peak_radius_bins: 6,
+            level_range_db: 35.0,
+            envelope_decay_db_per_s: 12.0,
+            zone_min_frames: 6,
+            zone_max_frames: 80,
+            fan_out: 4,
+        }
+    }
+}
+
+impl FingerprintConfig {
+    /// Checks ranges against a spectrogram's bin spacing.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the field out of range.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.min_hz > 0.0 && self.max_hz > self.min_hz * 2.0) {
+            return Err(Error::config(
+                "fingerprint.max_hz",
+                "the band must span at least an octave above min_hz > 0",
+            ));
+        }
+        if self.peak_radius_frames == 0 || self.peak_radius_frames > 256 {
+            return Err(Error::config(
+                "fingerprint.peak_radius_frames",
+                "must be in 1..=256",
+            ));
+        }
+        if self.peak_radius_bins == 0 || self.peak_radius_bins > 256 {
+            return Err(Error::config(
+                "fingerprint.peak_radius_bins",
+                "must be in 1..=256",
+            ));
+        }
+        if self.zone_min_frames == 0
+            || self.zone_max_frames <= self.zone_min_frames
+            || self.zone_max_frames > 4096
+        {
+            return Err(Error::config(
+                "fingerprint.zone_max_frames",
+                "need 0 < zone_min_frames < zone_max_frames <= 4096",
+            ));
+        }
+        if !(2..=16).contains(&self.fan_out) {
+            return Err(Error::config("fingerprint.fan_out", "must be in 2..=16"));
+        }
+        if !(self.level_range_db > 0.0 && self.envelope_decay_db_per_s >= 0.0) {
+            return Err(Error::config(
+                "fingerprint.level_range_db",
+                "must be positive",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A spectral peak.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Peak {
+    /// The spectrogram frame (its centre is at `frame · hop` samples).
+    pub frame: u64,
+    /// log2 of the peak's frequency in Hz, interpolated between bins.
+    pub log2_hz: f32,
+    /// Level in dB re full scale.
+    pub level_db: f32,
+}
+
+/// A triplet landmark: a hash and where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Landmark {
+    /// The packed hash (see [`HashFields`]).
+    pub hash: u32,
+    /// The anchor peak's frame.
+    pub frame: u32,
+    /// Frames from the anchor to the third peak.
+    pub span_frames: u16,
+}
+
+/// The fingerprint of a recording: its landmarks in anchor order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fingerprint {
+    /// The analysis sample rate of the spectrogram the fingerprint came from, in Hz.
+    pub sample_rate: u32,
+    /// The spectrogram hop, in samples at `sample_rate`.
+    pub hop_samples: usize,
+    /// Frames analysed.
+    pub frames: u64,
+    /// Peaks found (kept for diagnostics and boundary refinement).
+    pub peaks: usize,
+    /// Landmarks, sorted by anchor frame.
+    pub landmarks: Vec<Landmark>,
+}
+
+impl Fingerprint {
+    /// Seconds per frame.
+    pub fn frame_s(&self) -> f64 {
+        self.hop_samples as f64 / f64::from(self.sample_rate.max(1))
+    }
+
+    /// Duration covered, in seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.frames as f64 * self.frame_s()
+    }
+}
+
+/// The quantised parts of a triplet hash.
+///
+/// Bit layout of the packed `u32` (low to high): `d13` 6 bits, `d12` 6 bits, `ratio` 3 bits,
+/// `span_class` 2 bits, `band` 2 bits; 19 bits in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashFields {
+    /// Octave band of the anchor frequency, 0..4 (250–500, 500–1000, 1000–2000, 2000–4000 Hz).
+    pub band: u32,
+    /// Octave class of the span, 0..4.
+    pub span_class: u32,
+    /// The time ratio `(t2 − t1)/(t3 − t1)` in eighths, 0..8.
+    pub ratio: u32,
+    /// `log2 f2 − log2 f1` in sixths of an octave, offset by 32, 0..64.
+    pub d12: u32,
+    /// `log2 f3 − log2 f1` in sixths of an octave, offset by 32, 0..64.
+    pub d13: u32,
+}
+
+/// Cells per field, from the layout above.
+const BANDS: u32 = 4;
+const SPAN_CLASSES: u32 = 4;
+const RATIO_STEPS: u32 = 8;
+const DIFF_STEPS: u32 = 64;
+/// Frequency-difference cell width: a sixth of an octave (12 %). Peak frequencies of the same
+/// audio after a codec differ by a few hundredths of an octave (measured on the fixtures), well
+/// inside one cell, and the query also looks up the neighbour near a boundary.
+const DIFF_CELLS_PER_OCTAVE: f32 = 6.0;
+/// Span classes are octaves of frames counted from `SPAN_BASE_FRAMES`.
+const SPAN_BASE_FRAMES: f32 = 6.0;
+
+/// How close (as a fraction of a cell) to a boundary a query value must be for the neighbouring
+/// cell to be looked up as well. Time ratios jitter by a frame in 10–80, frequency differences by
+/// up to 0.04 octave; speed changes of 5 % move the band and span by 0.07 octave.
+const RATIO_MARGIN: f32 = 0.25;
+const DIFF_MARGIN: f32 = 0.25;
+const OCTAVE_MARGIN: f32 = 0.08;
+
+impl HashFields {
+    /// Packs the fields into a hash.
+    pub fn pack(&self) -> u32 {
+        self.d13
+            | (self.d12 << 6)
+            | (self.ratio << 12)
+            | (self.span_class << 15)
+            | (self.band << 17)
+    }
+
+    /// Unpacks a hash made by [`HashFields::pack`].
+    pub fn unpack(hash: u32) -> HashFields {
+        HashFields {
+            d13: hash & 63,
+            d12: (hash >> 6) & 63,
+            ratio: (hash >> 12) & 7,
+            span_class: (hash >> 15) & 3,
+            band: (hash >> 17) & 3,
+        }
+    }
+}
+
+/// The continuous values behind a triplet's hash, before quantisation.
+#[derive(Debug, Clone, Copy)]
+struct TripletValues {
+    band: f32,
+    span_class: f32,
+    ratio: f32,
+    d12: f32,
+    d13: f32,
+}
+
+impl TripletValues {
+    fn of(p1: &Peak, p2: &Peak, p3: &Peak, min_log2_hz: f32) -> TripletValues {
+        let span = (p3.frame - p1.frame) as f32;
+        TripletValues {
+            band: p1.log2_hz - min_log2_hz,
+            span_class: (span / SPAN_BASE_FRAMES).log2(),
+            ratio: (p2.frame - p1.frame) as f32 / span * RATIO_STEPS as f32,
+            d12: (p2.log2_hz - p1.log2_hz) * DIFF_CELLS_PER_OCTAVE + (DIFF_STEPS / 2) as f32,
+            d13: (p3.log2_hz - p1.log2_hz) * DIFF_CELLS_PER_OCTAVE + (DIFF_STEPS / 2) as f32,
+        }
+    }
+
+    /// Every hash this triplet may have been stored under: its own cell in each field, and the
+    /// neighbouring cell where the value lies within the field's margin of a boundary.
+    fn expanded_hashes(&self, out: &mut Vec<u32>) {
+        let mut band = [0; 2];
+        let mut span = [0; 2];
+        let mut ratio = [0; 2];
+        let mut d12 = [0; 2];
+        let mut d13 = [0; 2];
+        let nb = cells_near(self.band, BANDS, OCTAVE_MARGIN, &mut band);
+        let ns = cells_near(self.span_class, SPAN_CLASSES, OCTAVE_MARGIN, &mut span);
+        let nr = cells_near(self.ratio, RATIO_STEPS, RATIO_MARGIN, &mut ratio);
+        let n12 = cells_near(self.d12, DIFF_STEPS, DIFF_MARGIN, &mut d12);
+        let n13 = cells_near(self.d13, DIFF_STEPS, DIFF_MARGIN, &mut d13);
+        out.clear();
+        for &band in &band[..nb] {
+            for &span_class in &span[..ns] {
+                for &ratio in &ratio[..nr] {
+                    for &d12 in &d12[..n12] {
+                        for &d13 in &d13[..n13] {
+                            out.push(
+                                HashFields {
+                                    band,
+                                    span_class,
+                                    ratio,
+                                    d12,
+                                    d13,
+                                }
+                                .pack(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn fields(&self) -> HashFields {
+        HashFields {
+            band: cell(self.band, BANDS),
+            span_class: cell(self.span_class, SPAN_CLASSES),
+            ratio: cell(self.ratio, RATIO_STEPS),
+            d12: cell(self.d12, DIFF_STEPS),
+            d13: cell(self.d13, DIFF_STEPS),
+        }
+    }
+}
+
+/// The cell of a value, clamped to `0..cells`.
+fn cell(value: f32, cells: u32) -> u32 {
+    (value.floor().max(0.0) as u32).min(cells - 1)
+}
+
+/// The cells to look up for a value: its own, and the neighbour when within `margin` of it.
+fn cells_near(value: f32, cells: u32, margin: f32, out: &mut [u32; 2]) -> usize {
+    let own = cell(value, cells);
+    out[0] = own;
+    let frac = value - value.floor();
+    if frac < margin && own > 0 && value >= 0.0 {
+        out[1] = own - 1;
+        2
+    } else if frac > 1.0 - margin && own + 1 < cells && value < cells as f32 {
+        out[1] = own + 1;
+        2
+    } else {
+        1
+    }
+}
+
+/// Streams spectrogram blocks into peaks and landmarks.
+pub struct FingerprintBuilder {
+    config: FingerprintConfig,
+    sample_rate: u32,
+    hop_samples: usize,
+    bin_hz: f64,
+    lo_bin: usize,
+    hi_bin: usize,
+    /// Band rows of the last `2·radius + 1` frames, and their frequency-max-filtered copies.
+    rows: Vec<Vec<f32>>,
+    fmax_rows: Vec<Vec<f32>>,
+    /// Level envelope at each buffered frame.
+    envelopes: Vec<f32>,
+    envelope: f32,
+    decay_per_frame_db: f32,
+    /// Frames pushed so far.
+    frames: u64,
+    /// Peaks waiting for their target zone to fill.
+    /// Frames of nothing pushed past the end by `finish`.
+    tail_frames: u64,
+    pending: std::collections::VecDeque<Peak>,
+    peaks: usize,
+    /// Emit every neighbouring-cell hash (for a query) instead of the one cell (for an index).
+    expand: bool,
+    expanded: Vec<u32>,
+    landmarks: Vec<Landmark>,
+    zone: Vec<Peak>,
+}
+
+impl FingerprintBuilder {
+    /// A builder for spectrogram blocks of `sample_rate` and `hop_samples` with `bins` bins of
+    /// `bin_hz` each.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the configuration is out of range or the band does not fit the
+    /// spectrogram.
+    pub fn new(
+        config: &FingerprintConfig,
+        sample_rate: u32,
+        hop_samples: usize,
+        bins: usize,
+        bin_hz: f64,
+    ) -> Result<Self> {
+        config.validate()?;
+        let lo_bin = (config.min_hz / bin_hz).ceil() as usize;
+        let hi_bin = ((config.max_hz / bin_hz).floor() as usize).min(bins.saturating_sub(2));
+        if lo_bin < 1 || hi_bin <= lo_bin + 2 * config.peak_radius_bins {
+            return Err(Error::config(
+                "fingerprint.max_hz",
+                "the band holds too few spectrogram bins",
+            ));
+        }
+        let frame_s = hop_samples as f64 / f64::from(sample_rate);
+        let window = 2 * config.peak_radius_frames + 1;
+        let width = hi_bin - lo_bin + 1;
+        Ok(FingerprintBuilder {
+            config: config.clone(),
+            sample_rate,
+            hop_samples,
+            bin_hz,
+            lo_bin,
+            hi_bin,
+            rows: vec![vec![f32::NEG_INFINITY; width + 2]; window],
+            fmax_rows: vec![vec![f32::NEG_INFINITY; width]; window],
+            envelopes: vec![f32::NEG_INFINITY; window],
+            envelope: f32::NEG_INFINITY,
+            decay_per_frame_db: (f64::from(config.envelope_decay_db_per_s) * frame_s) as f32,
+            frames: 0,
+            tail_frames: 0,
+            pending: std::collections::VecDeque::new(),
+            peaks: 0,
+            expand: false,
+            expanded: Vec::new(),
+            landmarks: Vec::new(),
+            zone: Vec::with_capacity(64),
+        })
+    }
+
+    /// A builder matching a spectrogram's layout.
+    ///
+    /// # Errors
+    /// As [`FingerprintBuilder::new`].
+    pub fn for_spectrogram(config: &FingerprintConfig, spectrogram: &Spectrogram) -> Result<Self> {
+        let bin_hz = spectrogram.bin_hz(1);
+        Self::new(
+            config,
+            spectrogram.sample_rate,
+            spectrogram.config.hop_samples,
+            spectrogram.bins(),
+            bin_hz,
+        )
+    }
+
+    /// Makes a query fingerprint: each triplet yields, besides its own hash, the hashes of the
+    /// neighbouring cells it is close to, so that a value that crossed a cell boundary (a speed
+    /// change, jitter) still finds the reference's landmark. Landmarks of one triplet share
+    /// frame and span.
+    pub fn expanded_for_query(mut self) -> Self {
+        self.expand = true;
+        self
+    }
+
+    /// Consumes a block of spectrogram frames (in order).
+    pub fn push(&mut self, block: &Spectrogram) {
+        for row in block.data.rows() {
+            let row = row
+                .as_slice()
+                .expect("spectrogram rows are contiguous (standard layout)");
+            self.push_frame(Some(row));
+        }
+    }
+
+    /// Flushes the last frames and returns the fingerprint.
+    pub fn finish(mut self) -> Fingerprint {
+        let frames = self.frames;
+        for _ in 0..self.config.peak_radius_frames {
+            self.push_frame(None);
+        }
+        while let Some(anchor) = self.pending.pop_front() {
+            self.emit_triplets(anchor);
+        }
+        self.landmarks
+            .sort_unstable_by_key(|l| (l.frame, l.hash, l.span_frames));
+        Fingerprint {
+            sample_rate: self.sample_rate,
+            hop_samples: self.hop_samples,
+            frames,
+            peaks: self.peaks,
+            landmarks: self.landmarks,
+        }
+    }
+
+    /// Adds one frame (or, with `None`, one frame of nothing past the end).
+    fn push_frame(&mut self, row: Option<&[f32]>) {
+        let window = self.rows.len();
+        let radius = self.config.peak_radius_frames;
+        let slot = (self.frames_seen() % window as u64) as usize;
+        let width = self.hi_bin - self.lo_bin + 1;
+        {
+            // Band values with one guard bin each side (for the interpolation of edge peaks).
+            let dst = &mut self.rows[slot];
+            match row {
+                Some(row) => {
+                    dst.copy_from_slice(&row[self.lo_bin - 1..=self.hi_bin + 1]);
+                    let loudest = dst[1..=width]
+                        .iter()
+                        .copied()
+                        .fold(f32::NEG_INFINITY, f32::max);
+                    self.envelope = loudest.max(self.envelope - self.decay_per_frame_db);
+                }
+                None => dst.fill(f32::NEG_INFINITY),
+            }
+            self.envelopes[slot] = self.envelope;
+            let r = self.config.peak_radius_bins;
+            let fmax = &mut self.fmax_rows[slot];
+            for (b, out) in fmax.iter_mut().enumerate() {
+                let lo = b.saturating_sub(r);
+                let hi = (b + r).min(width - 1);
+                *out = dst[1 + lo..=1 + hi]
+                    .iter()
+                    .copied()
+                    .fold(f32::NEG_INFINITY, f32::max);
+            }
+        }
+        let seen = self.frames_seen();
+        if row.is_some() {
+            self.frames += 1;
+        } else {
+            self.tail_frames += 1;
+        }
+        // The centre frame's neighbourhood is complete once `radius` frames follow it.
+        if seen < radius as u64 {
+            return;
+        }
+        let centre = seen - radius as u64;
+        if centre >= self.frames {
+            return;
+        }
+        let c_slot = (centre % window as u64) as usize;
+        let threshold = self.envelopes[c_slot] - self.config.level_range_db;
+        let lo_frame = centre.saturating_sub(radius as u64);
+        for b in 0..width {
+            let v = self.rows[c_slot][1 + b];
+            if v.is_nan() || v <= threshold || v <= Spectrogram::FLOOR_DB {
+                continue;
+            }
+            // Strictly above the left neighbour, at least the right: one peak per plateau.
+            if !(v > self.rows[c_slot][b] && v >= self.rows[c_slot][2 + b]) {
+                continue;
+            }
+            let mut is_max = true;
+            for f in lo_frame..=seen {
+                let s = (f % window as u64) as usize;
+                let m = self.fmax_rows[s][b];
+                if m > v || (m == v && f < centre) {
+                    is_max = false;
+                    break;
+                }
+            }
+            if is_max {
+                let (a, c) = (self.rows[c_slot][b], self.rows[c_slot][2 + b]);
+                let denominator = a - 2.0 * v + c;
+                let offset = if denominator < 0.0 && a.is_finite() && c.is_finite() {
+                    (0.5 * (a - c) / denominator).clamp(-0.5, 0.5)
+                } else {
+                    0.0
+                };
+                let hz = (self.lo_bin as f64 + b as f64 + f64::from(offset)) * self.bin_hz;
+                self.add_peak(Peak {
+                    frame: centre,
+                    log2_hz: hz.log2() as f32,
+                    level_db: v,
+                });
+            }
+        }
+    }
+
+    fn frames_seen(&self) -> u64 {
+        self.frames + self.tail_frames
+    }
+
+    fn add_peak(&mut self, peak: Peak) {
+        self.peaks += 1;
+        let horizon = u64::from(self.config.zone_max_frames);
+        while let Some(anchor) = self.pending.front().copied() {
+            if anchor.frame + horizon < peak.frame {
+                self.pending.pop_front();
+                self.emit_triplets(anchor);
+            } else {
+                break;
+            }
+        }
+        self.pending.push_back(peak);
+    }
+
+    /// Forms the triplets of `anchor` with the strongest peaks of its target zone.
+    fn emit_triplets(&mut self, anchor: Peak) {
+        let lo = anchor.frame + u64::from(self.config.zone_min_frames);
+        let hi = anchor.frame + u64::from(self.config.zone_max_frames);
+        self.zone.clear();
+        self.zone.extend(
+            self.pending
+                .iter()
+                .filter(|p| p.frame >= lo && p.frame <= hi)
+                .copied(),
+        );
+        self.zone
+            .sort_unstable_by(|a, b| b.level_db.total_cmp(&a.level_db));
+        self.zone.truncate(self.config.fan_out);
+        self.zone.sort_unstable_by_key(|p| p.frame);
+        let min_log2_hz = self.config.min_hz.log2() as f32;
+        for i in 0..self.zone.len() {
+            for j in i + 1..self.zone.len() {
+                let (p2, p3) = (self.zone[i], self.zone[j]);
+                if p3.frame == p2.frame {
+                    continue;
+                }
+                let values = TripletValues::of(&anchor, &p2, &p3, min_log2_hz);
+                let Ok(frame) = u32::try_from(anchor.frame) else {
+                    continue;
+                };
+                let span_frames = (p3.frame - anchor.frame) as u16;
+                if self.expand {
+                    values.expanded_hashes(&mut self.expanded);
+                    for &hash in &self.expanded {
+                        self.landmarks.push(Landmark {
+                            hash,
+                            frame,
+                            span_frames,
+                        });
+                    }
+                } else {
+                    self.landmarks.push(Landmark {
+                        hash: values.fields().pack(),
+                        frame,
+                        span_frames,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Fingerprints mono samples at `sample_rate` in one go (tests and small inputs; the analyzer
+/// streams).
+///
+/// # Errors
+/// As [`Spectrogram::compute`] and [`FingerprintBuilder::new`].
+pub fn fingerprint_samples(
+    samples: &[f32],
+    sample_rate: u32,
+    spectrogram: &crate::spectrogram::SpectrogramConfig,
+    config: &FingerprintConfig,
+) -> Result<Fingerprint> {
+    let spec = Spectrogram::compute(samples, sample_rate, spectrogram)?;
+    let mut builder = FingerprintBuilder::for_spectrogram(config, &spec)?;
+    builder.push(&spec);
+    Ok(builder.finish())
+}

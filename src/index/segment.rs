@@ -1,0 +1,351 @@
+//! Segment files: immutable, sorted postings of a set of references, memory-mapped for reading.
+//!
+//! Layout (little-endian):
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 8 | magic `CPIXSEG1` |
+//! | 8 | 4 | format version (1) |
+//! | 12 | 4 | hash bits (19) |
+//! | 16 | 4 | reference count `R` |
+//! | 20 | 4 | reserved (0) |
+//! | 24 | 8 | posting count `P` |
+//! | 32 | 4 | CRC-32 of everything after the header |
+//! | 36 | 4 | CRC-32 of bytes 0..36 |
+//! | 40 | 24 | reserved (0) |
+//! | 64 | 4·R | frames of each reference (u32) |
+//! | … | 4·(2^19 + 1) | bucket table: index of the first posting of each hash, then `P` |
+//! | … | 6·P | postings: local reference (u16), then anchor frame (24 bits) and span (8 bits) in a u32 |
+//!
+//! A posting is 6 bytes; the hash is implied by its bucket. A dense table costs 2 MiB per
+//! segment, which is why small segments are merged as they accumulate (see `Index`).
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use crate::error::{Error, Result};
+
+const MAGIC: &[u8; 8] = b"CPIXSEG1";
+/// The segment format this build writes and reads.
+pub(crate) const SEGMENT_VERSION: u32 = 1;
+/// Hash bits, as [`crate::fingerprint::HashFields`] packs them.
+pub(crate) const HASH_BITS: u32 = 19;
+const BUCKETS: usize = 1 << HASH_BITS;
+const HEADER_BYTES: usize = 64;
+const POSTING_BYTES: usize = 6;
+/// Frames fit 24 bits: 2^24 frames of 8 ms are 37 hours, beyond the decoder's default 4-hour
+/// limit; a longer reference is refused rather than wrapped.
+pub(crate) const MAX_FRAME: u32 = (1 << 24) - 1;
+/// References per segment: the local id is a u16.
+pub(crate) const MAX_REFS_PER_SEGMENT: usize = u16::MAX as usize;
+
+/// One posting: where a hash occurs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Posting {
+    pub hash: u32,
+    pub local: u16,
+    pub frame: u32,
+    pub span: u8,
+}
+
+/// A segment file, mapped.
+pub(crate) struct Segment {
+    path: PathBuf,
+    map: Mmap,
+    refs: usize,
+    postings: usize,
+    buckets_at: usize,
+    postings_at: usize,
+}
+
+impl Segment {
+    /// Writes a segment of `ref_frames.len()` references with `postings` (any order) to `path`,
+    /// flushed to disk before returning. The file must not exist.
+    pub(crate) fn write(path: &Path, ref_frames: &[u32], mut postings: Vec<Posting>) -> Result<()> {
+        if ref_frames.len() > MAX_REFS_PER_SEGMENT {
+            return Err(Error::limit(
+                "index segment: references",
+                MAX_REFS_PER_SEGMENT as u64,
+                ref_frames.len() as u64,
+            ));
+        }
+        postings.sort_unstable();
+        let mut buckets = vec![0u32; BUCKETS + 1];
+        for p in &postings {
+            buckets[p.hash as usize + 1] += 1;
+        }
+        for i in 1..=BUCKETS {
+            buckets[i] += buckets[i - 1];
+        }
+        let mut body = Vec::with_capacity(
+            4 * ref_frames.len() + 4 * (BUCKETS + 1) + POSTING_BYTES * postings.len(),
+        );
+        for f in ref_frames {
+            body.extend_from_slice(&f.to_le_bytes());
+        }
+        for b in &buckets {
+            body.extend_from_slice(&b.to_le_bytes());
+        }
+        for p in &postings {
+            body.extend_from_slice(&p.local.to_le_bytes());
+            body.extend_from_slice(
+                &((p.frame.min(MAX_FRAME) << 8) | u32::from(p.span)).to_le_bytes(),
+            );
+        }
+        let mut header = [0u8; HEADER_BYTES];
+        header[0..8].copy_from_slice(MAGIC);
+        header[8..12].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
+        header[12..16].copy_from_slice(&HASH_BITS.to_le_bytes());
+        header[16..20].copy_from_slice(&(ref_frames.len() as u32).to_le_bytes());
+        header[24..32].copy_from_slice(&(postings.len() as u64).to_le_bytes());
+        header[32..36].copy_from_slice(&crc32fast::hash(&body).to_le_bytes());
+        let header_crc = crc32fast::hash(&header[0..36]);
+        header[36..40].copy_from_slice(&header_crc.to_le_bytes());
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        let mut out = BufWriter::new(&file);
+        out.write_all(&header)
+            .and_then(|()| out.write_all(&body))
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io(path, e))?;
+        drop(out);
+        file.sync_all().map_err(|e| Error::io(path, e))
+    }
+
+    /// Maps and verifies the segment at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Index`] for a damaged or truncated file, another format version, or a checksum
+    /// that does not match; [`Error::Io`] when it cannot be read.
+    pub(crate) fn open(path: &Path) -> Result<Segment> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        // SAFETY: segment files are immutable once their manifest names them: writers create new
+        // files (create_new) and only delete files no manifest names any more. A reader holding
+        // an old mapping keeps the unlinked file's pages on Unix. A file truncated by an outside
+        // hand could still fault on access; every access below is first checked against the
+        // length the map had when it was verified.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+        let bad = |detail: String| Error::index(path, detail);
+        if map.len() < HEADER_BYTES || &map[0..8] != MAGIC {
+            return Err(bad(
+                "not a segment file (bad magic or shorter than its header)".into(),
+            ));
+        }
+        let u32_at =
+            |at: usize| u32::from_le_bytes([map[at], map[at + 1], map[at + 2], map[at + 3]]);
+        if crc32fast::hash(&map[0..36]) != u32_at(36) {
+            return Err(bad(
+                "header checksum does not match: the file is damaged".into()
+            ));
+        }
+        let version = u32_at(8);
+        if version > SEGMENT_VERSION {
+            return Err(bad(format!(
+                "segment format version {version} is newer than this build reads ({SEGMENT_VERSION})"
+            )));
+        }
+        if u32_at(12) != HASH_BITS || version != SEGMENT_VERSION {
+            return Err(bad(format!(
+                "unsupported segment layout (version {version}, hash bits {})",
+                u32_at(12)
+            )));
+        }
+        let refs = u32_at(16) as usize;
+        let postings = u64::from_le_bytes(map[24..32].try_into().expect("8 bytes")) as usize;
+        let buckets_at = HEADER_BYTES + 4 * refs;
+        let postings_at = buckets_at + 4 * (BUCKETS + 1);
+        let expected_len = postings
+            .checked_mul(POSTING_BYTES)
+            .and_then(|n| n.checked_add(postings_at))
+            .ok_or_else(|| bad("posting count overflows".into()))?;
+        if map.len() != expected_len {
+            return Err(bad(format!(
+                "{} bytes, but the header describes {expected_len}: truncated or damaged",
+                map.len()
+            )));
+        }
+        if crc32fast::hash(&map[HEADER_BYTES..]) != u32_at(32) {
+            return Err(bad(
+                "body checksum does not match: the file is damaged".into()
+            ));
+        }
+        let segment = Segment {
+            path: path.to_path_buf(),
+            map,
+            refs,
+            postings,
+            buckets_at,
+            postings_at,
+        };
+        // The bucket table must be monotonic and end at the posting count.
+        let mut previous = 0;
+        for b in 0..=BUCKETS {
+            let v = segment.bucket(b);
+            if v < previous || v > postings {
+                return Err(bad(format!("bucket table is not monotonic at hash {b}")));
+            }
+            previous = v;
+        }
+        if previous != postings {
+            return Err(bad("bucket table does not end at the posting count".into()));
+        }
+        Ok(segment)
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn refs(&self) -> usize {
+        self.refs
+    }
+
+    pub(crate) fn postings(&self) -> usize {
+        self.postings
+    }
+
+    pub(crate) fn ref_frames(&self, local: usize) -> u32 {
+        let at = HEADER_BYTES + 4 * local;
+        u32::from_le_bytes(self.map[at..at + 4].try_into().expect("4 bytes"))
+    }
+
+    fn bucket(&self, hash: usize) -> usize {
+        let at = self.buckets_at + 4 * hash;
+        u32::from_le_bytes(self.map[at..at + 4].try_into().expect("4 bytes")) as usize
+    }
+
+    /// Calls `f(local, frame, span)` for every posting of `hash`.
+    pub(crate) fn lookup(&self, hash: u32, mut f: impl FnMut(u16, u32, u8)) {
+        let h = hash as usize;
+        if h >= BUCKETS {
+            return;
+        }
+        let (start, end) = (self.bucket(h), self.bucket(h + 1));
+        let bytes = &self.map
+            [self.postings_at + POSTING_BYTES * start..self.postings_at + POSTING_BYTES * end];
+        for p in bytes.chunks_exact(POSTING_BYTES) {
+            let local = u16::from_le_bytes([p[0], p[1]]);
+            let packed = u32::from_le_bytes([p[2], p[3], p[4], p[5]]);
+            f(local, packed >> 8, (packed & 0xff) as u8);
+        }
+    }
+
+    /// Every posting, in hash order (for merging segments).
+    pub(crate) fn all_postings(&self) -> impl Iterator<Item = Posting> + '_ {
+        (0..BUCKETS as u32).flat_map(move |hash| {
+            let (start, end) = (self.bucket(hash as usize), self.bucket(hash as usize + 1));
+            (start..end).map(move |i| {
+                let at = self.postings_at + POSTING_BYTES * i;
+                let p = &self.map[at..at + POSTING_BYTES];
+                let packed = u32::from_le_bytes([p[2], p[3], p[4], p[5]]);
+                Posting {
+                    hash,
+                    local: u16::from_le_bytes([p[0], p[1]]),
+                    frame: packed >> 8,
+                    span: (packed & 0xff) as u8,
+                }
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "clip-provenance-segment-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir.join("seg.cpi")
+    }
+
+    #[test]
+    fn segment_write_open_lookup_round_trips() {
+        let path = temp("roundtrip");
+        let postings = vec![
+            Posting {
+                hash: 7,
+                local: 1,
+                frame: 100,
+                span: 20,
+            },
+            Posting {
+                hash: 7,
+                local: 0,
+                frame: 5,
+                span: 9,
+            },
+            Posting {
+                hash: (1 << 19) - 1,
+                local: 0,
+                frame: MAX_FRAME,
+                span: 255,
+            },
+        ];
+        Segment::write(&path, &[1000, 2000], postings).expect("writes");
+        let seg = Segment::open(&path).expect("opens");
+        assert_eq!((seg.refs(), seg.postings()), (2, 3));
+        assert_eq!(seg.ref_frames(1), 2000);
+        let mut found = Vec::new();
+        seg.lookup(7, |l, f, s| found.push((l, f, s)));
+        assert_eq!(found, vec![(0, 5, 9), (1, 100, 20)]);
+        found.clear();
+        seg.lookup((1 << 19) - 1, |l, f, s| found.push((l, f, s)));
+        assert_eq!(found, vec![(0, MAX_FRAME, 255)]);
+        assert_eq!(seg.all_postings().count(), 3);
+    }
+
+    #[test]
+    fn segment_bit_flip_or_truncation_is_detected() {
+        let path = temp("damage");
+        Segment::write(
+            &path,
+            &[10],
+            vec![Posting {
+                hash: 3,
+                local: 0,
+                frame: 1,
+                span: 6,
+            }],
+        )
+        .expect("writes");
+        let good = std::fs::read(&path).expect("read");
+        for at in [9, 40, HEADER_BYTES + 2, good.len() - 1] {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            std::fs::write(&path, &bad).expect("write");
+            assert!(
+                matches!(Segment::open(&path), Err(Error::Index { .. })),
+                "flip at {at}"
+            );
+        }
+        std::fs::write(&path, &good[..good.len() - 3]).expect("write");
+        assert!(matches!(Segment::open(&path), Err(Error::Index { .. })));
+    }
+
+    #[test]
+    fn segment_newer_version_is_refused_clearly() {
+        let path = temp("version");
+        Segment::write(&path, &[10], Vec::new()).expect("writes");
+        let mut bytes = std::fs::read(&path).expect("read");
+        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+        let crc = crc32fast::hash(&bytes[0..36]);
+        bytes[36..40].copy_from_slice(&crc.to_le_bytes());
+        std::fs::write(&path, &bytes).expect("write");
+        match Segment::open(&path) {
+            Err(Error::Index { detail, .. }) => assert!(detail.contains("newer"), "{detail}"),
+            other => panic!("expected a version error, got {:?}", other.map(|_| ())),
+        }
+    }
+}
