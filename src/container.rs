@@ -115,6 +115,10 @@ pub struct ContainerFacts {
     pub tracks: Vec<TrackFacts>,
     /// Oddities that betray re-muxing or editing software, each one short lower-case sentence.
     pub notes: Vec<String>,
+    /// The file length in bytes that its structure claims, when that is more than the file holds
+    /// (a truncated download: the last box or element runs past the end). `None` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub claimed_bytes: Option<u64>,
 }
 
 /// One metadata tag, as the file spells it.
@@ -438,6 +442,7 @@ impl ContainerFacts {
             layout: Vec::new(),
             tracks: Vec::new(),
             notes: Vec::new(),
+            claimed_bytes: None,
         }
     }
 

@@ -50,6 +50,14 @@ pub const MAX_SAMPLE_RATE_HZ: u32 = 768_000;
 /// and it bounds the work a hostile file can ask for.
 pub const DEFAULT_MAX_DURATION_S: f64 = 4.0 * 3600.0;
 
+/// A decode that ends this much (or [`SHORTFALL_TOLERANCE_FRACTION`] of the stated duration, if
+/// more) before the duration the container states is reported as probably truncated. Containers
+/// state durations that differ from the decodable length by a frame or two (priming, padding,
+/// rounding to the container's time unit), far below this.
+const SHORTFALL_TOLERANCE_S: f64 = 0.1;
+/// See [`SHORTFALL_TOLERANCE_S`].
+const SHORTFALL_TOLERANCE_FRACTION: f64 = 0.01;
+
 /// Opus always decodes at 48 kHz in ffmpeg, and RFC 7845 §4 counts pre-skip and granule positions
 /// in 48 kHz samples whatever the input rate was.
 const OPUS_RATE_HZ: u32 = 48_000;
@@ -300,6 +308,12 @@ struct OpusTrack {
 }
 
 /// A `MediaSource` over any seekable reader: symphonia needs the byte length for some formats.
+///
+/// For a truncated file, `len` is the length its structure claims (see
+/// [`ContainerFacts::claimed_bytes`]): symphonia's MP4 reader skips a box that runs past the end
+/// of the source, so a download cut inside `mdat` would yield no audio at all, where ffmpeg
+/// decodes what is there. Presented at its claimed length, the reads past the real end return
+/// end-of-data and the decode ends with a truncation warning.
 struct SeekableSource<R> {
     inner: R,
     len: Option<u64>,
@@ -313,7 +327,15 @@ impl<R: Read + Seek> Read for SeekableSource<R> {
 
 impl<R: Read + Seek> Seek for SeekableSource<R> {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
-        self.inner.seek(pos)
+        match (pos, self.len) {
+            (SeekFrom::End(offset), Some(len)) => {
+                let target = len.checked_add_signed(offset).ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+                })?;
+                self.inner.seek(SeekFrom::Start(target))
+            }
+            _ => self.inner.seek(pos),
+        }
     }
 }
 
@@ -381,9 +403,13 @@ impl AudioReader {
         let facts = container::read_facts(&mut reader, name).ok();
         reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
 
+        let claimed = facts
+            .as_ref()
+            .and_then(|f| f.claimed_bytes)
+            .filter(|&c| c > len);
         let source = SeekableSource {
             inner: reader,
-            len: Some(len),
+            len: Some(claimed.unwrap_or(len)),
         };
         let mss = MediaSourceStream::new(Box::new(source), Default::default());
         let mut hint = Hint::new();
@@ -530,6 +556,9 @@ impl AudioReader {
                 sample_rate,
                 &mut reader.warnings,
             );
+            if params.codec == CODEC_ID_OPUS {
+                apply_matroska_opus_trims(&mut reader.timeline, &facts, index);
+            }
         }
         Ok(reader)
     }
@@ -692,6 +721,16 @@ impl AudioReader {
         Ok(!self.out.is_empty())
     }
 
+    /// The duration the container states for the decoded track (or the file), in seconds.
+    fn stated_duration_s(&self) -> Option<f64> {
+        let facts = self.facts.as_ref()?;
+        let track = facts.tracks.iter().find(|t| t.index == self.info.track);
+        track
+            .and_then(|t| t.duration_s)
+            .or(facts.duration_s)
+            .filter(|d| d.is_finite() && *d > 0.0)
+    }
+
     /// Ends the stream, with a warning if it ended early; false (no output) always.
     fn end(&mut self, warning: Option<String>) -> Result<bool> {
         self.finished = true;
@@ -701,9 +740,17 @@ impl AudioReader {
                 self.damaged_packets, self.first_damage_s
             ));
         }
+        let decoded_s = self.emitted as f64 / f64::from(self.info.sample_rate);
         if let Some(w) = warning {
-            let at = self.emitted as f64 / f64::from(self.info.sample_rate);
-            self.warnings.push(format!("{w} ({at:.3} s decoded)"));
+            self.warnings
+                .push(format!("{w} ({decoded_s:.3} s decoded)"));
+        } else if let Some(stated_s) = self.stated_duration_s()
+            && decoded_s
+                < stated_s - SHORTFALL_TOLERANCE_S.max(stated_s * SHORTFALL_TOLERANCE_FRACTION)
+        {
+            self.warnings.push(format!(
+                "decoding ended at {decoded_s:.3} s but the container states {stated_s:.3} s: the file is probably truncated"
+            ));
         }
         if self.raw_pos == 0 && self.damaged_packets == 0 && !self.warnings.is_empty() {
             return Err(Error::malformed(&self.name, "no audio could be decoded"));
@@ -712,6 +759,24 @@ impl AudioReader {
             self.warnings.push("the audio track is empty".into());
         }
         Ok(false)
+    }
+}
+
+/// Opus in Matroska/WebM: ffmpeg drops `CodecDelay` at the start (symphonia does not expose it;
+/// it usually equals the OpusHead pre-skip) and the last block's `DiscardPadding` at the end.
+fn apply_matroska_opus_trims(timeline: &mut Timeline, facts: &ContainerFacts, index: usize) {
+    if !matches!(facts.format.as_str(), "matroska" | "webm") {
+        return;
+    }
+    let Some(track) = facts.tracks.iter().find(|t| t.index == index) else {
+        return;
+    };
+    if let Some(delay) = track.encoder_delay_samples {
+        timeline.skip_samples = delay;
+    }
+    if let Some(padding) = track.padding_samples {
+        // Never more than one Opus packet: a larger claim is damage, not padding.
+        timeline.end_trim_samples = padding.min(OPUS_MAX_PACKET_SAMPLES as u64);
     }
 }
 

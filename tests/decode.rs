@@ -65,6 +65,11 @@ fn decode_every_fixture_matches_ffmpeg_start_and_length_within_1ms() {
                 continue;
             }
         };
+        assert!(
+            audio.warnings.is_empty(),
+            "{file}: an intact file decodes without warnings: {:?}",
+            audio.warnings
+        );
         let rate = num(row, "sample_rate");
         let tolerance = rate / 1000; // 1 ms
         let channels = num(row, "channels") as usize;

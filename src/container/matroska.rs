@@ -40,6 +40,10 @@ const OUTPUT_SAMPLING_FREQUENCY: u32 = 0x78b5;
 const CHANNELS: u32 = 0x9f;
 const BIT_DEPTH: u32 = 0x6264;
 const CLUSTER: u32 = 0x1f43_b675;
+const SIMPLE_BLOCK: u32 = 0xa3;
+const BLOCK_GROUP: u32 = 0xa0;
+const BLOCK: u32 = 0xa1;
+const DISCARD_PADDING: u32 = 0x75a2;
 const TAGS: u32 = 0x1254_c367;
 const TAG: u32 = 0x7373;
 const TARGETS: u32 = 0x63c0;
@@ -320,9 +324,101 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFacts
         .filter_map(|k| facts.tag(k).map(str::to_string))
         .collect();
     notes::editors(names.iter().map(String::as_str), &mut notes);
+    if let Some((number, padding_ns)) = last_block_discard_padding(src, &segment, seg_end)
+        && let Some(track) = facts.tracks.iter_mut().find(|t| t.track_id == Some(number))
+        && let Some(rate) = track.sample_rate
+    {
+        // Opus always decodes at 48 kHz (RFC 7845), whatever SamplingFrequency says.
+        let rate = if track.codec.as_deref() == Some("opus") {
+            48_000
+        } else {
+            rate
+        };
+        track.padding_samples = Some((padding_ns as f64 * f64::from(rate) / 1e9).round() as u64);
+    }
     duration_spread(&facts.tracks, &mut notes);
     facts.notes = notes;
     Ok(facts)
+}
+
+/// Clusters stepped over on the way to the last one: one header read each, so even a long file
+/// with a cluster per second (10,800 for 3 hours) is cheap; more is treated as hostile.
+const MAX_CLUSTERS: u32 = 1_000_000;
+
+/// The largest last cluster read whole to find its final block (audio clusters are tens of
+/// kilobytes; a video cluster may be megabytes).
+const MAX_LAST_CLUSTER_BYTES: u64 = 64 << 20;
+
+/// The `DiscardPadding` (in ns) of the last block of the file when that block belongs to a
+/// BlockGroup carrying one, with the block's track number (Matroska spec §5.1.3.5.7). ffmpeg
+/// drops that many samples from the end of the stream; symphonia reads the element but does not
+/// apply it. `None` when the clusters cannot be stepped over (unknown sizes: a live recording)
+/// or the last block has no padding.
+fn last_block_discard_padding<R: Read + Seek>(
+    src: &mut Source<R>,
+    segment: &Header,
+    seg_end: u64,
+) -> Option<(u64, i64)> {
+    let mut pos = segment.data;
+    let mut last_cluster = None;
+    for _ in 0..MAX_CLUSTERS {
+        if seg_end.saturating_sub(pos) < 2 {
+            break;
+        }
+        let h = read_header(src, pos).ok()?;
+        let size = h.size?;
+        if h.id == CLUSTER {
+            last_cluster = Some((h.data, size));
+        }
+        pos = h.data.checked_add(size)?;
+    }
+    let (data_at, size) = last_cluster?;
+    if data_at.saturating_add(size) > seg_end {
+        return None;
+    }
+    let body = src
+        .read_vec(data_at, size, MAX_LAST_CLUSTER_BYTES, "last cluster size")
+        .ok()?;
+    let what = format!("{} (last cluster)", src.name);
+    let mut c = Cursor::new(&body, data_at, &what);
+    let mut last = None;
+    while let Ok(Some((id, mut child))) = next_element(&mut c) {
+        match id {
+            SIMPLE_BLOCK => last = block_track(child.clone().rest()).map(|t| (t, 0)),
+            BLOCK_GROUP => {
+                let (mut track, mut padding) = (None, 0);
+                while let Ok(Some((id, v))) = next_element(&mut child) {
+                    match id {
+                        BLOCK => track = block_track(v.clone().rest()),
+                        DISCARD_PADDING => padding = signed(&v),
+                        _ => {}
+                    }
+                }
+                last = track.map(|t| (t, padding));
+            }
+            _ => {}
+        }
+    }
+    last.filter(|(_, padding)| *padding > 0)
+        .map(|(t, p)| (t, p))
+}
+
+/// The track number a (Simple)Block's data starts with.
+fn block_track(data: &[u8]) -> Option<u64> {
+    vint(data, false).map(|(n, _, _)| n)
+}
+
+/// A signed big-endian integer element (1 to 8 bytes).
+fn signed(c: &Cursor<'_>) -> i64 {
+    let bytes = c.clone().rest();
+    if bytes.is_empty() || bytes.len() > 8 {
+        return 0;
+    }
+    let mut v: i64 = if bytes[0] & 0x80 != 0 { -1 } else { 0 };
+    for b in bytes {
+        v = (v << 8) | i64::from(*b);
+    }
+    v
 }
 
 /// Walks the Segment's children up to the first Cluster.

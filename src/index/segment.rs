@@ -11,7 +11,7 @@
 //! | 20 | 4 | reserved (0) |
 //! | 24 | 8 | posting count `P` |
 //! | 32 | 4 | CRC-32 of everything after the header |
-//! | 36 | 4 | CRC-32 of bytes 0..36 |
+//! | 36 | 4 | CRC-32 of the 64-byte header with this field zeroed |
 //! | 40 | 24 | reserved (0) |
 //! | 64 | 4·R | frames of each reference (u32) |
 //! | … | 4·(2^19 + 1) | bucket table: index of the first posting of each hash, then `P` |
@@ -42,6 +42,15 @@ const POSTING_BYTES: usize = 6;
 pub(crate) const MAX_FRAME: u32 = (1 << 24) - 1;
 /// References per segment: the local id is a u16.
 pub(crate) const MAX_REFS_PER_SEGMENT: usize = u16::MAX as usize;
+
+/// CRC-32 of a 64-byte header with its checksum field (bytes 36..40) taken as zero.
+fn header_checksum(header: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&header[..36]);
+    hasher.update(&[0; 4]);
+    hasher.update(&header[40..HEADER_BYTES]);
+    hasher.finalize()
+}
 
 /// One posting: where a hash occurs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -103,7 +112,7 @@ impl Segment {
         header[16..20].copy_from_slice(&(ref_frames.len() as u32).to_le_bytes());
         header[24..32].copy_from_slice(&(postings.len() as u64).to_le_bytes());
         header[32..36].copy_from_slice(&crc32fast::hash(&body).to_le_bytes());
-        let header_crc = crc32fast::hash(&header[0..36]);
+        let header_crc = header_checksum(&header);
         header[36..40].copy_from_slice(&header_crc.to_le_bytes());
         let file = File::options()
             .write(true)
@@ -140,7 +149,7 @@ impl Segment {
         }
         let u32_at =
             |at: usize| u32::from_le_bytes([map[at], map[at + 1], map[at + 2], map[at + 3]]);
-        if crc32fast::hash(&map[0..36]) != u32_at(36) {
+        if header_checksum(&map[..HEADER_BYTES]) != u32_at(36) {
             return Err(bad(
                 "header checksum does not match: the file is damaged".into()
             ));
@@ -340,7 +349,7 @@ mod tests {
         Segment::write(&path, &[10], Vec::new()).expect("writes");
         let mut bytes = std::fs::read(&path).expect("read");
         bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
-        let crc = crc32fast::hash(&bytes[0..36]);
+        let crc = header_checksum(&bytes);
         bytes[36..40].copy_from_slice(&crc.to_le_bytes());
         std::fs::write(&path, &bytes).expect("write");
         match Segment::open(&path) {

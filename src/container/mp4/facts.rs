@@ -23,6 +23,9 @@ pub(super) fn finish(raw: Raw) -> ContainerFacts {
         facts.push_layout(entry.clone());
     }
     facts.tags = raw.tags.clone();
+    if let Some((_, start, claimed, _)) = &raw.truncated {
+        facts.claimed_bytes = start.checked_add(*claimed);
+    }
     let movie_timescale = raw.mvhd.map(|m| m.timescale).filter(|&t| t > 0);
     if let Some(m) = raw.mvhd {
         facts.creation_time = mac_time(m.creation);
