@@ -400,7 +400,6 @@ fn last_block_discard_padding<R: Read + Seek>(
         }
     }
     last.filter(|(_, padding)| *padding > 0)
-        .map(|(t, p)| (t, p))
 }
 
 /// The track number a (Simple)Block's data starts with.
