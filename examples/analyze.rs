@@ -63,9 +63,15 @@ fn main() -> ExitCode {
     };
     let mut failed = false;
     let (clips, mut out_dir) = if args.inputs.is_empty() {
-        let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_CLIP);
+        // Relative to the project when run from it (as the README does), so paths read short.
+        let root = if Path::new(BUNDLED_CLIP).exists() {
+            PathBuf::new()
+        } else {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        };
+        let bundled = root.join(BUNDLED_CLIP);
         let default_out = (args.json.is_none() && args.png.is_none() && args.out.is_none())
-            .then(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/analyze"));
+            .then(|| root.join("target/analyze"));
         (vec![bundled], args.out.clone().or(default_out))
     } else {
         let mut clips = Vec::new();
