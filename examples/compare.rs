@@ -50,13 +50,14 @@ fn compare(query: &Path, reference: &Path) -> clip_provenance::Result<()> {
         }
         for m in matches {
             println!(
-                "  {}–{} = {}–{}  speed {:.3}  confidence {:.3}{}",
+                "  {}–{} = {}–{}  speed {:.3}  confidence {:.3}  ({} landmarks agree){}",
                 format_clock(m.clip_start_s),
                 format_clock(m.clip_end_s),
                 format_clock(m.reference_start_s),
                 format_clock(m.reference_end_s),
                 m.speed,
                 m.confidence,
+                m.support,
                 if m.confidence >= 0.5 {
                     ""
                 } else {

@@ -35,10 +35,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::container::ContainerFacts;
-use crate::decode::{AudioInfo, AudioReader, DecodeOptions};
+use crate::decode::{Audio, AudioInfo, AudioReader, DecodeOptions};
 use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, FingerprintBuilder, FingerprintConfig};
-use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ};
+use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono};
 use crate::spectrogram::{SpectrogramConfig, SpectrogramStream};
 
 use matching::{Hit, LineSearch};
@@ -445,7 +445,10 @@ impl Index {
         self.check_fingerprint(fingerprint)?;
         let frame_s = fingerprint.frame_s();
         let clip_frames = u32::try_from(fingerprint.frames).unwrap_or(u32::MAX);
-        let search = LineSearch::default();
+        let search = LineSearch {
+            frames_per_s: 1.0 / frame_s,
+            ..LineSearch::default()
+        };
         let mut matches = Vec::new();
         for (segment_index, segment) in self.segments.iter().enumerate() {
             let file = &self.manifest.segments[segment_index].file;
@@ -512,6 +515,29 @@ impl Index {
         let reader = AudioReader::open_path(path, &DecodeOptions::default())?;
         let (fingerprint, _, _) = fingerprint_reader(reader, &self.manifest.settings, true)?;
         self.query(&fingerprint)
+    }
+
+    /// Queries decoded (or generated) audio, fingerprinted with this index's settings.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an audio rate outside the accepted range.
+    pub fn query_audio(&self, audio: &Audio) -> Result<Vec<Match>> {
+        self.query(&fingerprint_audio(audio, &self.manifest.settings, true)?)
+    }
+
+    /// Adds decoded (or generated) audio under `name`.
+    ///
+    /// # Errors
+    /// As [`Index::add_fingerprint`].
+    pub fn add_audio(&mut self, name: &str, audio: &Audio, replace: bool) -> Result<IndexEntry> {
+        self.check_name(name, replace)?;
+        let fingerprint = fingerprint_audio(audio, &self.manifest.settings, false)?;
+        let metadata = Metadata {
+            duration_s: audio.duration_s(),
+            audio: Some(audio.info.clone()),
+            ..Metadata::default()
+        };
+        self.add_fingerprint(name, &fingerprint, metadata, replace)
     }
 
     fn check_name(&self, name: &str, replace: bool) -> Result<()> {
@@ -582,6 +608,50 @@ pub struct Metadata {
     pub container: Option<ContainerFacts>,
 }
 
+/// Streams mono blocks at the analysis rate into a fingerprint made with `settings`.
+struct Fingerprinter {
+    spectrogram: SpectrogramStream,
+    builder: FingerprintBuilder,
+}
+
+impl Fingerprinter {
+    fn new(settings: &IndexSettings, expand: bool) -> Result<Fingerprinter> {
+        let rate = settings.analysis_rate_hz;
+        let bin_hz = f64::from(rate) / settings.spectrogram.window_samples as f64;
+        let mut builder = FingerprintBuilder::new(
+            &settings.fingerprint,
+            rate,
+            settings.spectrogram.hop_samples,
+            settings.spectrogram.bins(),
+            bin_hz,
+        )?;
+        if expand {
+            builder = builder.expanded_for_query();
+        }
+        Ok(Fingerprinter {
+            spectrogram: SpectrogramStream::new(rate, &settings.spectrogram, INGEST_BLOCK_FRAMES)?,
+            builder,
+        })
+    }
+
+    fn push(&mut self, samples: &[f32]) -> Result<()> {
+        let builder = &mut self.builder;
+        self.spectrogram.push(samples, |s| {
+            builder.push(s);
+            Ok(())
+        })
+    }
+
+    fn finish(mut self) -> Result<Fingerprint> {
+        let builder = &mut self.builder;
+        self.spectrogram.finish(|s| {
+            builder.push(s);
+            Ok(())
+        })?;
+        Ok(self.builder.finish())
+    }
+}
+
 /// Fingerprints everything `reader` decodes with `settings`; also returns the audio info and the
 /// native sample count.
 pub(crate) fn fingerprint_reader(
@@ -590,38 +660,39 @@ pub(crate) fn fingerprint_reader(
     expand: bool,
 ) -> Result<(Fingerprint, AudioInfo, u64)> {
     let mut stream = AnalysisStream::new(reader, settings.analysis_rate_hz)?;
-    let mut spectrogram = SpectrogramStream::new(
-        settings.analysis_rate_hz,
-        &settings.spectrogram,
-        INGEST_BLOCK_FRAMES,
-    )?;
-    let bins = settings.spectrogram.bins();
-    let bin_hz = f64::from(settings.analysis_rate_hz) / settings.spectrogram.window_samples as f64;
-    let mut builder = FingerprintBuilder::new(
-        &settings.fingerprint,
-        settings.analysis_rate_hz,
-        settings.spectrogram.hop_samples,
-        bins,
-        bin_hz,
-    )?;
-    if expand {
-        builder = builder.expanded_for_query();
-    }
+    let mut fingerprinter = Fingerprinter::new(settings, expand)?;
     while let Some(block) = stream.next_block()? {
-        spectrogram.push(block, |s| {
-            builder.push(s);
-            Ok(())
-        })?;
+        fingerprinter.push(block)?;
     }
-    spectrogram.finish(|s| {
-        builder.push(s);
-        Ok(())
-    })?;
     Ok((
-        builder.finish(),
+        fingerprinter.finish()?,
         stream.info().clone(),
         stream.native_samples(),
     ))
+}
+
+/// Fingerprints decoded (or generated) audio with `settings`.
+pub(crate) fn fingerprint_audio(
+    audio: &Audio,
+    settings: &IndexSettings,
+    expand: bool,
+) -> Result<Fingerprint> {
+    let mut resampler = MonoResampler::new(audio.info.sample_rate, settings.analysis_rate_hz)?;
+    let mut fingerprinter = Fingerprinter::new(settings, expand)?;
+    let (mut mono, mut resampled) = (Vec::new(), Vec::new());
+    let frame = usize::from(audio.info.channels.max(1));
+    // In blocks of about a second, so memory stays small for long audio.
+    for chunk in audio.samples.chunks(frame * 65_536) {
+        mono.clear();
+        resampled.clear();
+        mix_to_mono(chunk, audio.info.channels, &mut mono);
+        resampler.push(&mono, &mut resampled);
+        fingerprinter.push(&resampled)?;
+    }
+    resampled.clear();
+    resampler.finish(&mut resampled);
+    fingerprinter.push(&resampled)?;
+    fingerprinter.finish()
 }
 
 /// The current time, RFC 3339 UTC (the index records when each reference was added).
