@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! cargo run --release --example analyze                      # the bundled clip in testdata/
-//! cargo run --release --example analyze -- [--config FILE] [--json FILE] [--png FILE] CLIP
-//! cargo run --release --example analyze -- [--config FILE] --out DIR CLIP|FOLDER...
+//! cargo run --release --example analyze -- [--index DIR] [--config FILE] [--json FILE] [--png FILE] CLIP
+//! cargo run --release --example analyze -- [--index DIR] [--config FILE] --out DIR CLIP|FOLDER...
 //! ```
 //! The human summary of each clip goes to stdout (to stderr when an output is `-`). With no
 //! clip, the bundled one is analysed and its report written to `target/analyze/<stem>.json` and
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use clip_provenance::{Analyzer, Config};
+use clip_provenance::{Analyzer, Config, Index};
 
 /// The clip analysed when none is given: a Zoom-like MP4 (a video stream, then AAC audio).
 const BUNDLED_CLIP: &str = "testdata/aac-lc-32k-mono-h264-video-first.mp4";
@@ -26,6 +26,9 @@ const BUNDLED_CLIP: &str = "testdata/aac-lc-32k-mono-h264-video-first.mp4";
     about = "Was this clip assembled from older audio? Analyse clips and write their reports."
 )]
 struct Args {
+    /// An archive index (built with the `index` example) to search the clips against.
+    #[arg(long, value_name = "DIR")]
+    index: Option<PathBuf>,
     /// A JSON file of Config fields; missing fields take their defaults.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -60,6 +63,17 @@ fn main() -> ExitCode {
     let analyzer = match Analyzer::new(config) {
         Ok(analyzer) => analyzer,
         Err(e) => return usage_error(&e.to_string()),
+    };
+    let index = match args.index.as_deref().map(Index::open).transpose() {
+        Ok(index) => index,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let analyzer = match &index {
+        Some(index) => analyzer.with_index(index),
+        None => analyzer,
     };
     let mut failed = false;
     let (clips, mut out_dir) = if args.inputs.is_empty() {

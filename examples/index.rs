@@ -86,8 +86,9 @@ fn run(args: &Args) -> clip_provenance::Result<bool> {
             for file in &files {
                 bar.set_message(file.display().to_string());
                 match index.add_path(file, None, *replace) {
+                    // Printed through suspend: indicatif's println is silent off a terminal.
                     Ok(entry) => {
-                        bar.println(format!("added {} ({:.1} s)", entry.name, entry.duration_s))
+                        bar.suspend(|| println!("added {}\t{:.3}", entry.name, entry.duration_s))
                     }
                     Err(e) => {
                         bar.suspend(|| eprintln!("{}: {e}", file.display()));

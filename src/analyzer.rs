@@ -15,8 +15,10 @@ use crate::decode::{
     Audio, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_SAMPLE_RATE_HZ,
 };
 use crate::error::{Error, Result};
-use crate::render::{Picture, RenderOptions};
-use crate::report::{Report, SCHEMA};
+use crate::fingerprint::{Fingerprint, FingerprintBuilder};
+use crate::index::{Index, IndexSettings, within_clip_matches};
+use crate::render::{Band, Picture, RenderOptions};
+use crate::report::{ArchiveInfo, Report, SCHEMA, segments_from_matches};
 use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono};
 use crate::spectrogram::{SpectrogramConfig, SpectrogramStream};
 
@@ -128,8 +130,28 @@ impl Analysis {
     /// # Errors
     /// As [`Picture::render`].
     pub fn render(&self) -> Result<image::RgbImage> {
+        // Matched segments as coloured bands labelled with the reference and where in it.
+        let bands = self
+            .report
+            .segments
+            .iter()
+            .flatten()
+            .filter_map(|s| {
+                let reference = s.reference.as_ref()?;
+                let at = s
+                    .reference_start_s
+                    .map(|t| format!(" @ {}", crate::report::format_clock(t)))
+                    .unwrap_or_default();
+                Some(Band {
+                    start_s: s.start_s,
+                    end_s: s.end_s,
+                    label: format!("{reference}{at}"),
+                })
+            })
+            .collect();
         let options = RenderOptions {
             title: Some(self.report.input.clone()),
+            bands,
             ..RenderOptions::default()
         };
         self.picture.render(&options)
@@ -157,18 +179,63 @@ impl Analysis {
 /// # Ok::<(), clip_provenance::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct Analyzer {
+pub struct Analyzer<'a> {
     config: Config,
+    index: Option<&'a Index>,
 }
 
-impl Analyzer {
+impl<'a> Analyzer<'a> {
     /// An analyzer with `config`.
     ///
     /// # Errors
     /// [`Error::Config`] when a field is out of range.
-    pub fn new(config: Config) -> Result<Analyzer> {
+    pub fn new(config: Config) -> Result<Analyzer<'static>> {
         config.validate()?;
-        Ok(Analyzer { config })
+        Ok(Analyzer {
+            config,
+            index: None,
+        })
+    }
+
+    /// Searches every clip against the archive `index` too: the report's `matches` then include
+    /// archive matches, and `segments` and `archive` are filled. The index's analysis rate and
+    /// spectrogram must equal the configuration's (they do with default settings); otherwise the
+    /// analysis fails with [`Error::Config`].
+    pub fn with_index(self, index: &Index) -> Analyzer<'_> {
+        Analyzer {
+            config: self.config,
+            index: Some(index),
+        }
+    }
+
+    /// The fingerprint settings: the index's, or the defaults at the configured analysis rate.
+    fn fingerprint_settings(&self) -> Result<IndexSettings> {
+        match self.index {
+            Some(index) => {
+                let s = index.settings();
+                if s.analysis_rate_hz != self.config.analysis_rate_hz
+                    || s.spectrogram != self.config.spectrogram
+                {
+                    return Err(Error::config(
+                        "analysis_rate_hz",
+                        format!(
+                            "the index at {} was built at {} Hz with {:?}; the configuration asks for {} Hz with {:?}",
+                            index.dir().display(),
+                            s.analysis_rate_hz,
+                            s.spectrogram,
+                            self.config.analysis_rate_hz,
+                            self.config.spectrogram
+                        ),
+                    ));
+                }
+                Ok(s.clone())
+            }
+            None => Ok(IndexSettings {
+                analysis_rate_hz: self.config.analysis_rate_hz,
+                spectrogram: self.config.spectrogram,
+                ..IndexSettings::default()
+            }),
+        }
     }
 
     /// The configuration in use.
@@ -225,30 +292,38 @@ impl Analyzer {
         let mut analysis_signal = Vec::new();
         resampler.push(&mono, &mut analysis_signal);
         resampler.finish(&mut analysis_signal);
-        let mut stages = Stages::new(&self.config)?;
+        let mut stages = Stages::new(&self.config, &self.fingerprint_settings()?)?;
         stages.push(&analysis_signal)?;
-        let picture = stages.finish()?;
+        let (picture, fingerprint) = stages.finish()?;
         let report = self.report(
             name.to_string(),
             audio.frames(),
             audio.info.clone(),
             None,
             audio.warnings.clone(),
-        );
+            &fingerprint,
+        )?;
         Ok(Analysis { report, picture })
     }
 
     fn run(&self, reader: AudioReader, input: String) -> Result<Analysis> {
         let mut stream = AnalysisStream::new(reader, self.config.analysis_rate_hz)?;
-        let mut stages = Stages::new(&self.config)?;
+        let mut stages = Stages::new(&self.config, &self.fingerprint_settings()?)?;
         while let Some(block) = stream.next_block()? {
             stages.push(block)?;
         }
-        let picture = stages.finish()?;
+        let (picture, fingerprint) = stages.finish()?;
         let facts = stream.container_facts().cloned();
         let info = stream.info().clone();
         let warnings = stream.take_warnings();
-        let report = self.report(input, stream.native_samples(), info, facts, warnings);
+        let report = self.report(
+            input,
+            stream.native_samples(),
+            info,
+            facts,
+            warnings,
+            &fingerprint,
+        )?;
         Ok(Analysis { report, picture })
     }
 
@@ -259,18 +334,43 @@ impl Analyzer {
         audio: crate::decode::AudioInfo,
         container: Option<crate::container::ContainerFacts>,
         warnings: Vec<String>,
-    ) -> Report {
-        Report {
+        fingerprint: &Fingerprint,
+    ) -> Result<Report> {
+        let duration_s = native_samples as f64 / f64::from(audio.sample_rate.max(1));
+        let base_name = Path::new(&input)
+            .file_name()
+            .map_or_else(|| input.clone(), |n| n.to_string_lossy().into_owned());
+        let mut matches = match self.index {
+            Some(index) => index.query(fingerprint)?,
+            None => Vec::new(),
+        };
+        matches.extend(within_clip_matches(fingerprint, &base_name));
+        matches.sort_by(|a, b| {
+            b.confidence
+                .total_cmp(&a.confidence)
+                .then(b.support.cmp(&a.support))
+        });
+        let segments = self
+            .index
+            .map(|_| segments_from_matches(duration_s, &matches));
+        let archive = self.index.map(|i| ArchiveInfo {
+            references: i.list().len(),
+            duration_s: i.total_duration_s(),
+        });
+        Ok(Report {
             schema: SCHEMA,
             crate_version: env!("CARGO_PKG_VERSION"),
             input,
-            duration_s: native_samples as f64 / f64::from(audio.sample_rate.max(1)),
+            duration_s,
             audio,
             container,
             config: serde_json::to_value(&self.config)
                 .expect("Config serialises: plain fields only"),
+            archive,
+            matches,
+            segments,
             warnings,
-        }
+        })
     }
 }
 
@@ -278,11 +378,21 @@ impl Analyzer {
 struct Stages {
     spectrogram: SpectrogramStream,
     picture: Picture,
+    fingerprint: FingerprintBuilder,
 }
 
 impl Stages {
-    fn new(config: &Config) -> Result<Stages> {
+    fn new(config: &Config, settings: &IndexSettings) -> Result<Stages> {
         let rate = config.analysis_rate_hz;
+        let bin_hz = f64::from(rate) / config.spectrogram.window_samples as f64;
+        let fingerprint = FingerprintBuilder::new(
+            &settings.fingerprint,
+            rate,
+            config.spectrogram.hop_samples,
+            config.spectrogram.bins(),
+            bin_hz,
+        )?
+        .expanded_for_query();
         Ok(Stages {
             spectrogram: SpectrogramStream::new(
                 rate,
@@ -290,18 +400,25 @@ impl Stages {
                 SPECTROGRAM_BLOCK_FRAMES,
             )?,
             picture: Picture::new(rate, &config.spectrogram, config.picture_max_columns)?,
+            fingerprint,
         })
     }
 
     fn push(&mut self, samples: &[f32]) -> Result<()> {
-        let picture = &mut self.picture;
-        self.spectrogram.push(samples, |block| picture.push(block))
+        let (picture, fingerprint) = (&mut self.picture, &mut self.fingerprint);
+        self.spectrogram.push(samples, |block| {
+            fingerprint.push(block);
+            picture.push(block)
+        })
     }
 
-    fn finish(mut self) -> Result<Picture> {
-        let picture = &mut self.picture;
-        self.spectrogram.finish(|block| picture.push(block))?;
-        Ok(self.picture)
+    fn finish(mut self) -> Result<(Picture, Fingerprint)> {
+        let (picture, fingerprint) = (&mut self.picture, &mut self.fingerprint);
+        self.spectrogram.finish(|block| {
+            fingerprint.push(block);
+            picture.push(block)
+        })?;
+        Ok((self.picture, self.fingerprint.finish()))
     }
 }
 

@@ -141,6 +141,9 @@ pub struct Landmark {
     pub frame: u32,
     /// Frames from the anchor to the third peak.
     pub span_frames: u16,
+    /// True for the triplet's own hash; false for a neighbouring cell a query also looks up
+    /// (see [`FingerprintBuilder::expanded_for_query`]).
+    pub primary: bool,
 }
 
 /// The fingerprint of a recording: its landmarks in anchor order.
@@ -264,7 +267,8 @@ impl TripletValues {
     }
 
     /// Every hash this triplet may have been stored under: its own cell in each field, and the
-    /// neighbouring cell where the value lies within the field's margin of a boundary.
+    /// neighbouring cell where the value lies within the field's margin of a boundary. The first
+    /// is the own cell of every field.
     fn expanded_hashes(&self, out: &mut Vec<u32>) {
         let mut band = [0; 2];
         let mut span = [0; 2];
@@ -599,16 +603,18 @@ impl FingerprintBuilder {
                 let span_frames = (p3.frame - anchor.frame) as u16;
                 if self.expand {
                     values.expanded_hashes(&mut self.expanded);
-                    for &hash in &self.expanded {
+                    for (k, &hash) in self.expanded.iter().enumerate() {
                         self.landmarks.push(Landmark {
                             hash,
                             frame,
                             span_frames,
+                            primary: k == 0,
                         });
                     }
                 } else {
                     self.landmarks.push(Landmark {
                         hash: values.fields().pack(),
+                        primary: true,
                         frame,
                         span_frames,
                     });

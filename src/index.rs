@@ -136,6 +136,11 @@ pub struct Match {
     pub confidence: f64,
     /// Clip landmarks that support the match.
     pub support: usize,
+    /// True when the "reference" is the clip itself: the stretch occurs twice in the clip
+    /// (copy-move), the earlier occurrence at `reference_start_s`. Evidence of editing, not of
+    /// archive reuse.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub within_clip: bool,
 }
 
 /// An archive index on disk. See the module docs for the format and its guarantees.
@@ -495,6 +500,7 @@ impl Index {
                         speed: run.speed,
                         confidence,
                         support: run.support,
+                        within_clip: false,
                     });
                 }
             }
@@ -572,6 +578,60 @@ impl Index {
         self.segments = segments;
         Ok(())
     }
+}
+
+/// A stretch repeated within a clip must lie at least this many seconds from its copy: closer
+/// repeats are the same sounds seen twice by overlapping triplets, or a sustained sound.
+const MIN_COPY_DISTANCE_S: f64 = 1.0;
+
+/// Stretches of a clip that occur twice in it (copy-move: a loop, a repeated sentence), from the
+/// clip's own query fingerprint (made with [`FingerprintBuilder::expanded_for_query`]). Each is
+/// reported at its later occurrence, with the earlier one as `reference_start_s`..`_end_s` and
+/// `reference` = `name`. Pauses hold no peaks (see the fingerprint's level envelope), so room
+/// tone repeated in pauses does not count as a copy.
+pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> {
+    let frame_s = fingerprint.frame_s();
+    let frames = u32::try_from(fingerprint.frames).unwrap_or(u32::MAX);
+    let min_distance = (MIN_COPY_DISTANCE_S / frame_s).round() as u32;
+    let mut own: std::collections::HashMap<u32, Vec<(u32, u16)>> = std::collections::HashMap::new();
+    for l in fingerprint.landmarks.iter().filter(|l| l.primary) {
+        own.entry(l.hash)
+            .or_default()
+            .push((l.frame, l.span_frames));
+    }
+    let mut hits = Vec::new();
+    for l in &fingerprint.landmarks {
+        for &(frame, span) in own.get(&l.hash).map(Vec::as_slice).unwrap_or(&[]) {
+            if l.frame >= frame.saturating_add(min_distance) {
+                hits.push(Hit {
+                    tq: l.frame,
+                    sq: l.span_frames,
+                    tr: frame,
+                    sr: span,
+                });
+            }
+        }
+    }
+    let search = LineSearch {
+        frames_per_s: 1.0 / frame_s,
+        ..LineSearch::default()
+    };
+    let matches = matching::find_runs(hits, frames, frames, &search)
+        .into_iter()
+        .map(|run| Match {
+            clip_start_s: f64::from(run.tq_start) * frame_s,
+            clip_end_s: f64::from(run.tq_end) * frame_s,
+            reference: name.to_string(),
+            reference_start_s: (run.speed * f64::from(run.tq_start) + run.offset).max(0.0)
+                * frame_s,
+            reference_end_s: (run.speed * f64::from(run.tq_end) + run.offset).max(0.0) * frame_s,
+            speed: run.speed,
+            confidence: 1.0 - 10f64.powf(run.log10_chance),
+            support: run.support,
+            within_clip: true,
+        })
+        .collect();
+    suppress_covered(matches)
 }
 
 /// Fraction of a candidate's clip interval that stronger matches may cover before it is dropped.

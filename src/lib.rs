@@ -28,7 +28,7 @@ pub use fingerprint::{
     Fingerprint, FingerprintBuilder, FingerprintConfig, HashFields, Landmark, Peak,
     fingerprint_samples,
 };
-pub use index::{Index, IndexEntry, IndexSettings, Match, Metadata};
+pub use index::{Index, IndexEntry, IndexSettings, Match, Metadata, within_clip_matches};
 pub use render::{
     Band, ColorMap, Layout, Marker, Picture, PixelRect, Pooling, RenderOptions, Track, write_png,
 };

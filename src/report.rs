@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::container::ContainerFacts;
 use crate::decode::AudioInfo;
 use crate::error::Result;
+use crate::index::Match;
 
 /// The schema identifier written in every report.
 pub const SCHEMA: &str = "provenance-report/1";
@@ -37,9 +38,77 @@ pub struct Report {
     pub container: Option<ContainerFacts>,
     /// The configuration the run used, as JSON (the analyzer's `Config`).
     pub config: serde_json::Value,
+    /// The archive searched: absent when no index was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveInfo>,
+    /// Every candidate match, archive and within-clip, strongest first, with its confidence;
+    /// those at ≥ 0.5 are asserted.
+    pub matches: Vec<Match>,
+    /// The clip from 0 to `duration_s` split at the boundaries of asserted archive matches, with
+    /// the reference where one covers the segment; absent when no index was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<Segment>>,
     /// What went wrong without stopping the analysis (a truncated file, damaged packets, …).
     pub warnings: Vec<String>,
 }
+
+/// The archive a clip was searched against (an addition to the schema).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArchiveInfo {
+    /// Recordings in the index.
+    pub references: usize,
+    /// Their total duration, in seconds.
+    pub duration_s: f64,
+}
+
+/// A stretch of the clip between boundaries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+    /// The archive recording it comes from, or `None` where no asserted match covers it.
+    pub reference: Option<String>,
+    /// Where in the reference the segment starts, seconds.
+    pub reference_start_s: Option<f64>,
+}
+
+/// Splits `[0, duration_s]` at the boundaries of the asserted (confidence ≥ 0.5) archive matches,
+/// strongest first where they overlap.
+pub fn segments_from_matches(duration_s: f64, matches: &[Match]) -> Vec<Segment> {
+    let mut asserted: Vec<&Match> = matches
+        .iter()
+        .filter(|m| m.confidence >= ASSERTED && !m.within_clip)
+        .collect();
+    asserted.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    let mut cuts = vec![0.0, duration_s];
+    for m in &asserted {
+        cuts.push(m.clip_start_s.clamp(0.0, duration_s));
+        cuts.push(m.clip_end_s.clamp(0.0, duration_s));
+    }
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    cuts.windows(2)
+        .map(|w| {
+            let (start_s, end_s) = (w[0], w[1]);
+            let middle = 0.5 * (start_s + end_s);
+            let source = asserted
+                .iter()
+                .find(|m| m.clip_start_s <= middle && middle < m.clip_end_s);
+            Segment {
+                start_s,
+                end_s,
+                reference: source.map(|m| m.reference.clone()),
+                reference_start_s: source
+                    .map(|m| m.reference_start_s + m.speed * (start_s - m.clip_start_s)),
+            }
+        })
+        .collect()
+}
+
+/// Scores and confidences at or above this are asserted (DESIGN.md).
+pub const ASSERTED: f64 = 0.5;
 
 impl Report {
     /// The report as pretty-printed JSON.
@@ -87,6 +156,40 @@ impl Report {
                 let _ = writeln!(s, "  note: {note}");
             }
         }
+        if let Some(a) = &self.archive {
+            let _ = writeln!(
+                s,
+                "  archive: {} recording(s), {}",
+                a.references,
+                format_clock(a.duration_s)
+            );
+        }
+        let asserted: Vec<&Match> = self
+            .matches
+            .iter()
+            .filter(|m| m.confidence >= ASSERTED)
+            .collect();
+        for m in &asserted {
+            let _ = writeln!(
+                s,
+                "  {} {}–{} = {} {}–{} (speed {:.3}, confidence {:.2})",
+                if m.within_clip { "repeat:" } else { "match: " },
+                format_clock(m.clip_start_s),
+                format_clock(m.clip_end_s),
+                if m.within_clip {
+                    "earlier in the clip"
+                } else {
+                    m.reference.as_str()
+                },
+                format_clock(m.reference_start_s),
+                format_clock(m.reference_end_s),
+                m.speed,
+                m.confidence
+            );
+        }
+        if asserted.is_empty() && self.archive.is_some() {
+            let _ = writeln!(s, "  no stretch of the clip was found in the archive");
+        }
         for w in &self.warnings {
             let _ = writeln!(s, "  warning: {w}");
         }
@@ -125,8 +228,52 @@ mod tests {
             },
             container: None,
             config: serde_json::json!({}),
+            archive: None,
+            matches: Vec::new(),
+            segments: None,
             warnings: vec!["the file is truncated".into()],
         }
+    }
+
+    fn matched(
+        reference: &str,
+        clip: (f64, f64),
+        reference_start_s: f64,
+        confidence: f64,
+    ) -> Match {
+        Match {
+            clip_start_s: clip.0,
+            clip_end_s: clip.1,
+            reference: reference.into(),
+            reference_start_s,
+            reference_end_s: reference_start_s + clip.1 - clip.0,
+            speed: 1.0,
+            confidence,
+            support: 40,
+            within_clip: false,
+        }
+    }
+
+    #[test]
+    fn segments_cover_the_clip_and_split_at_asserted_matches_only() {
+        let matches = vec![
+            matched("a.mp3", (2.0, 5.0), 10.0, 0.99),
+            matched("b.mp3", (6.0, 7.0), 0.0, 0.3),
+        ];
+        let segments = segments_from_matches(9.0, &matches);
+        let spans: Vec<(f64, f64, Option<&str>)> = segments
+            .iter()
+            .map(|s| (s.start_s, s.end_s, s.reference.as_deref()))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (0.0, 2.0, None),
+                (2.0, 5.0, Some("a.mp3")),
+                (5.0, 9.0, None)
+            ]
+        );
+        assert_eq!(segments[1].reference_start_s, Some(10.0));
     }
 
     #[test]

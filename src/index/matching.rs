@@ -70,6 +70,12 @@ const SPEED_CELL: f64 = 0.02;
 /// Offset cells of the coarse vote: 16 frames (128 ms) wide, wide enough for the drift of a
 /// half-cell speed error over a few seconds.
 const OFFSET_CELL: f64 = 16.0;
+/// A supporting hit's reference span may differ from speed × its clip span by this many frames
+/// (each end peak jitters by a frame) plus this fraction (the speed estimate's error).
+const SPAN_JITTER_FRAMES: f64 = 2.0;
+/// See [`SPAN_JITTER_FRAMES`].
+const SPAN_JITTER_FRACTION: f64 = 0.02;
+
 /// Half-width in frames of the control region beside a line (320 ms): wide enough to count
 /// chance hits, narrow enough to measure them where the line is.
 const CONTROL_FRAMES: f64 = 40.0;
@@ -118,7 +124,14 @@ pub(crate) fn find_runs(
             break;
         };
         let residual = |h: &Hit| (f64::from(h.tr) - (speed * f64::from(h.tq) + offset)).abs();
-        let near = |h: &Hit| residual(h) <= search.support_frames;
+        // A support lies on the line and its spans agree with the line's speed: the reference
+        // span is the clip span times the speed, within the jitter of its two end peaks. Chance
+        // hits that happen to lie on the line rarely pass the second test.
+        let spans_agree = |h: &Hit| {
+            (f64::from(h.sr) - speed * f64::from(h.sq)).abs()
+                <= SPAN_JITTER_FRAMES + SPAN_JITTER_FRACTION * f64::from(h.sq)
+        };
+        let near = |h: &Hit| residual(h) <= search.support_frames && spans_agree(h);
         let mut support: Vec<Hit> = hits.iter().filter(|h| near(h)).copied().collect();
         // The control region: hits just off the line, for the local chance rate.
         let mut control: Vec<u32> = hits
@@ -142,7 +155,7 @@ pub(crate) fn find_runs(
             {
                 end += 1;
             }
-            let run = &support[start..end];
+            let run = trim_sparse_edges(&support[start..end], search);
             let mut anchors: Vec<u32> = run.iter().map(|h| h.tq).collect();
             anchors.dedup();
             let n = anchors.len();
@@ -180,6 +193,39 @@ pub(crate) fn find_runs(
     }
     runs.sort_by(|a, b| a.log10_chance.total_cmp(&b.log10_chance));
     runs
+}
+
+/// Half-width of the window in which an edge anchor's neighbours are counted, in seconds.
+const EDGE_WINDOW_S: f64 = 0.5;
+/// Fewest supporting anchors in that window (an edge anchor included) for a run to start or end
+/// there: 3 in a second lies between the chance rate along a line (2 per second, see
+/// `STRUCTURED_CHANCE_PER_S`) and the 10–16 per second of true matches. Without this, chance
+/// supports on the line carried a run up to 2 s into the neighbouring, unrelated audio.
+const MIN_EDGE_SUPPORT: usize = 3;
+
+/// `run` (sorted by clip frame) without the sparse supports at its edges: where the density of
+/// agreeing anchors falls to the chance rate, the piece has ended.
+fn trim_sparse_edges<'h>(run: &'h [Hit], search: &LineSearch) -> &'h [Hit] {
+    let mut anchors: Vec<u32> = run.iter().map(|h| h.tq).collect();
+    anchors.dedup();
+    let window = (EDGE_WINDOW_S * search.frames_per_s).round() as u32;
+    let dense = |i: usize| {
+        let t = anchors[i];
+        let lo = anchors.partition_point(|&a| a + window < t);
+        let hi = anchors.partition_point(|&a| a <= t + window);
+        hi - lo >= MIN_EDGE_SUPPORT
+    };
+    let Some(first) = (0..anchors.len()).find(|&i| dense(i)) else {
+        return &run[..0];
+    };
+    let last = (first..anchors.len())
+        .rev()
+        .find(|&i| dense(i))
+        .unwrap_or(first);
+    let (lo, hi) = (anchors[first], anchors[last]);
+    let start = run.partition_point(|h| h.tq < lo);
+    let end = run.partition_point(|h| h.tq <= hi);
+    &run[start..end]
 }
 
 /// The (speed, offset) of the fullest coarse cell, or `None` with fewer than `min_support` votes.
