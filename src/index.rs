@@ -580,6 +580,11 @@ impl Index {
     }
 }
 
+/// A hash found at more places than this in one clip is left out of the within-clip search:
+/// about one occurrence per 10 s of a 3-minute clip, while a copied stretch needs each of its
+/// hashes twice.
+const MAX_OCCURRENCES_IN_CLIP: usize = 16;
+
 /// A stretch repeated within a clip must lie at least this many seconds from its copy: closer
 /// repeats are the same sounds seen twice by overlapping triplets, or a sustained sound.
 const MIN_COPY_DISTANCE_S: f64 = 1.0;
@@ -599,6 +604,9 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
             .or_default()
             .push((l.frame, l.span_frames));
     }
+    // Hashes that recur very often within one clip (a speaker's most common sound patterns)
+    // say little and cost quadratically: skipped, as audfprint caps its bucket sizes.
+    own.retain(|_, places| places.len() <= MAX_OCCURRENCES_IN_CLIP);
     let mut hits = Vec::new();
     for l in &fingerprint.landmarks {
         for &(frame, span) in own.get(&l.hash).map(Vec::as_slice).unwrap_or(&[]) {

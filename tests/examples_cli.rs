@@ -183,3 +183,85 @@ fn decode_example_writes_ffmpeg_comparable_f32le() {
     );
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+#[test]
+fn index_add_list_remove_and_analyze_with_index() {
+    let dir = scratch("index");
+    let archive = dir.join("archive");
+    let speech = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/speech")
+            .join(name)
+    };
+    let add = run(example("index")
+        .arg(&archive)
+        .arg("add")
+        .arg(speech("jfk_inaugural_1961_excerpt.flac"))
+        .arg(speech("vctk_p286_011.flac"))
+        .arg(testdata("bad/jpeg-renamed.mp4")));
+    assert_eq!(
+        add.status.code(),
+        Some(1),
+        "a bad file makes the exit status 1, the rest is added"
+    );
+    assert_eq!(
+        text(&add.stderr)
+            .lines()
+            .filter(|l| l.contains("jpeg-renamed.mp4"))
+            .count(),
+        1,
+        "{}",
+        text(&add.stderr)
+    );
+    let list = run(example("index").arg(&archive).arg("list"));
+    assert!(list.status.success());
+    let lines: Vec<String> = text(&list.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let fields: Vec<&str> = lines[0].split('\t').collect();
+    assert_eq!(fields[0], "jfk_inaugural_1961_excerpt.flac");
+    assert_eq!(fields[1], "11.000");
+    assert!(fields[2].ends_with('Z'), "RFC 3339: {}", fields[2]);
+    // A clip that is a stretch of an archive recording: matched in the report.
+    let out = run(example("analyze")
+        .arg("--index")
+        .arg(&archive)
+        .args(["--json", "-"])
+        .arg(speech("vctk_p286_011.flac")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["matches"][0]["reference"], "vctk_p286_011.flac");
+    assert!(
+        report["matches"][0]["confidence"]
+            .as_f64()
+            .expect("a number")
+            >= 0.5
+    );
+    assert_eq!(report["segments"][0]["reference"], "vctk_p286_011.flac");
+    assert_eq!(report["archive"]["references"], 2);
+    let remove = run(example("index")
+        .arg(&archive)
+        .args(["remove", "vctk_p286_011.flac"]));
+    assert!(remove.status.success());
+    let missing = run(example("index")
+        .arg(&archive)
+        .args(["remove", "vctk_p286_011.flac"]));
+    assert_eq!(missing.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn compare_finds_a_excerpt_in_its_source() {
+    let out = run(example("compare")
+        .arg(testdata("index/jfk-3s-5s-mp3-64k.mp3"))
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("testdata/speech/jfk_inaugural_1961_excerpt.flac"),
+        ));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let first = stdout.lines().nth(1).expect("a match line");
+    assert!(
+        first.contains("= 0:03.") && first.contains("speed 1.00"),
+        "{stdout}"
+    );
+}

@@ -436,3 +436,67 @@ fn index_damaged_or_newer_files_are_refused_never_used() {
     );
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+/// The within-clip search on a clip's own fingerprint, through the analyzer (no index needed).
+fn within_clip(samples: Vec<f32>) -> Vec<Match> {
+    let analyzer =
+        clip_provenance::Analyzer::new(clip_provenance::Config::default()).expect("defaults");
+    let analysis = analyzer
+        .analyze_audio(&audio16k(samples), "clip.wav")
+        .expect("analyses");
+    analysis
+        .report
+        .matches
+        .into_iter()
+        .filter(|m| m.within_clip)
+        .collect()
+}
+
+#[test]
+fn within_clip_a_repeated_sentence_is_found_as_copy_move() {
+    let jfk = mono16k("jfk_inaugural_1961_excerpt.flac");
+    let libri = mono16k("librispeech_198-209-0000.flac");
+    // jfk 1–4 s, libri 5–8 s, then jfk 1–4 s again at 6 s.
+    let mut clip = slice_s(&jfk, 1.0, 4.0).to_vec();
+    clip.extend_from_slice(slice_s(&libri, 5.0, 8.0));
+    clip.extend_from_slice(slice_s(&jfk, 1.0, 4.0));
+    let matches = within_clip(clip);
+    let asserted: Vec<&Match> = matches.iter().filter(|m| m.confidence >= 0.5).collect();
+    assert_eq!(asserted.len(), 1, "one repeat: {matches:#?}");
+    let m = asserted[0];
+    assert_eq!(m.reference, "clip.wav");
+    // The copy at 6 s repeats what is at 0 s.
+    assert!(
+        (m.clip_start_s - m.reference_start_s - 6.0).abs() <= 0.02,
+        "{m:?}"
+    );
+    assert!(
+        m.clip_start_s <= 6.0 + END_TOLERANCE_S && m.clip_end_s >= 8.0,
+        "{m:?}"
+    );
+}
+
+#[test]
+fn within_clip_room_tone_in_pauses_is_not_a_copy() {
+    // Two different sentences separated by pauses of stationary room tone: the same noise
+    // process (pink, 50 dB below the speech), a different stretch of it in each pause, as in a
+    // real room. (The same noise repeated sample for sample would be a copy, rightly found.)
+    let a = mono16k("librispeech_39-121914-0000.flac");
+    let b = mono16k("librispeech_730-358-0000.flac");
+    let level = rms(&a) * 10f32.powf(-50.0 / 20.0);
+    let tone = |seed: u64| -> Vec<f32> {
+        let noise = pink_noise(2 * 16_000, seed);
+        let scale = level / rms(&noise);
+        noise.iter().map(|v| v * scale).collect()
+    };
+    let mut clip = tone(3);
+    clip.extend_from_slice(slice_s(&a, 0.0, 5.0));
+    clip.extend_from_slice(&tone(4));
+    clip.extend_from_slice(slice_s(&b, 0.0, 5.0));
+    clip.extend_from_slice(&tone(5));
+    let matches = within_clip(clip);
+    assert!(
+        matches.iter().all(|m| m.confidence < 0.5),
+        "no asserted repeat: {matches:#?}"
+    );
+}
