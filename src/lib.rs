@@ -4,6 +4,7 @@
 
 mod analyzer;
 mod container;
+mod cues;
 mod decode;
 mod error;
 mod output;
@@ -13,6 +14,10 @@ mod signal;
 mod spectrogram;
 
 pub use analyzer::{Analysis, Analyzer, Config};
+pub use cues::{
+    ChannelCue, CodecCue, CueKey, CueSet, CueTrack, CueUsability, EnfCue, NoiseFloorCue, ReverbCue,
+    SampleCue, SpectrogramCue, WaveformCue, cue_usability,
+};
 pub use decode::{
     Audio, AudioBlock, AudioInfo, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_CHANNELS,
     MAX_SAMPLE_RATE_HZ, TrackInfo, decode_path, decode_reader,
