@@ -213,19 +213,23 @@ impl CodecCue {
         self.fft
             .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
             .expect("buffers were made by the plan, so their lengths match it");
-        let level_db = |spectrum: &[Complex<f32>], (lo, hi): (usize, usize)| {
+        let mean_power = |spectrum: &[Complex<f32>], (lo, hi): (usize, usize)| {
             let power: f32 = spectrum[lo..hi].iter().map(|c| c.norm_sqr()).sum();
-            let mean = power * self.power_scale / (hi - lo).max(1) as f32;
-            // 1e-15 (−150 dB) keeps log10 finite for exact zeros.
-            10.0 * mean.max(1e-15).log10()
+            power * self.power_scale / (hi - lo).max(1) as f32
         };
-        let reference_db = level_db(&self.spectrum, self.reference_bins);
+        // 1e-15 (−150 dB) keeps log10 finite for exact zeros.
+        let reference_db = 10.0
+            * mean_power(&self.spectrum, self.reference_bins)
+                .max(1e-15)
+                .log10();
         // The sliding minimum of the negated level is the loudest recent level.
         self.loudest.push(self.frames_read, -reference_db);
         let loudest_db = -self.loudest.min_from(0);
         let active = reference_db > DEAD_DB + 30.0 && reference_db >= loudest_db - ACTIVE_RANGE_DB;
+        // Dead bands are found in the power domain: no logarithm per band.
+        let dead_power = 10f32.powf(DEAD_DB / 10.0);
         for (k, &band) in self.band_bins.iter().enumerate() {
-            self.dead[k] = if level_db(&self.spectrum, band) <= DEAD_DB {
+            self.dead[k] = if mean_power(&self.spectrum, band) <= dead_power {
                 1.0
             } else {
                 0.0

@@ -553,12 +553,21 @@ fn jumps(
             // Rotation per block on each side.
             let w_left = rotation(left_start, left_end);
             let w_right = rotation(right_start, right_end);
-            // Block j's centre is at j + 0.5 blocks.
+            // Block j's centre is at j + 0.5 blocks: the block d + 1 before the boundary is
+            // rotated forward by (d + 0.5)·w_left, the block d after it back by (d + 0.5)·w_right.
+            // The rotations advance by one step per block (a product, not a sine per block).
             let (mut left, mut right) = (Complex64::new(0.0, 0.0), Complex64::new(0.0, 0.0));
+            let (step_left, step_right) = (
+                Complex64::from_polar(1.0, w_left),
+                Complex64::from_polar(1.0, -w_right),
+            );
+            let mut turn_left = Complex64::from_polar(1.0, 0.5 * w_left);
+            let mut turn_right = Complex64::from_polar(1.0, -0.5 * w_right);
             for (d, &h) in taper.iter().enumerate() {
-                let ahead = d as f64 + 0.5;
-                left += block(i - 1 - d, line.index) * Complex64::from_polar(h, w_left * ahead);
-                right += block(i + d, line.index) * Complex64::from_polar(h, -w_right * ahead);
+                left += block(i - 1 - d, line.index) * turn_left * h;
+                right += block(i + d, line.index) * turn_right * h;
+                turn_left *= step_left;
+                turn_right *= step_right;
             }
             let jump = (right * left.conj()).arg().abs();
             // The phase error of a side's prediction at its SNR (Rife & Boorstyn 1974: the phase

@@ -173,21 +173,27 @@ impl WaveformCue {
         })
     }
 
-    /// Residual statistics of `chunk` (all inside one block) into the block accumulators.
-    fn residuals(&mut self, chunk: &[f32]) {
+    /// Residual statistics and the sum of `chunk` (all inside one block) into the block
+    /// accumulators, in one pass; returns the smallest |sample| of the chunk.
+    fn residuals(&mut self, chunk: &[f32]) -> f32 {
         let [mut p1, mut p2] = self.previous;
+        let mut smallest = f32::INFINITY;
+        let mut sum = 0.0_f32;
         // The first two samples need the previous chunk's tail.
         let head = chunk.len().min(2);
         for &x in &chunk[..head] {
             let e = (x - 2.0 * p1 + p2).abs();
             self.block_abs_sum += e;
             self.block_peak = self.block_peak.max(e);
+            smallest = smallest.min(x.abs());
+            sum += x;
             p2 = p1;
             p1 = x;
         }
         if chunk.len() > 2 {
             // Eight independent lanes, so the compiler can vectorise.
             let (mut sums, mut peaks) = ([0.0_f32; 8], [0.0_f32; 8]);
+            let (mut totals, mut smallests) = ([0.0_f32; 8], [f32::INFINITY; 8]);
             let (a, b, c) = (
                 &chunk[2..],
                 &chunk[1..chunk.len() - 1],
@@ -203,26 +209,34 @@ impl WaveformCue {
                     let e = (x[l] - 2.0 * y[l] + z[l]).abs();
                     sums[l] += e;
                     peaks[l] = if e > peaks[l] { e } else { peaks[l] };
+                    totals[l] += x[l];
+                    let m = x[l].abs();
+                    smallests[l] = if m < smallests[l] { m } else { smallests[l] };
                 }
             }
             for ((&x, &y), &z) in a[whole..].iter().zip(&b[whole..]).zip(&c[whole..]) {
                 let e = (x - 2.0 * y + z).abs();
                 sums[0] += e;
                 peaks[0] = peaks[0].max(e);
+                totals[0] += x;
+                smallests[0] = smallests[0].min(x.abs());
             }
             self.block_abs_sum += sums.iter().sum::<f32>();
             self.block_peak = peaks.iter().fold(self.block_peak, |m, &p| m.max(p));
+            sum += totals.iter().sum::<f32>();
+            smallest = smallests.iter().fold(smallest, |m, &p| m.min(p));
             p1 = chunk[chunk.len() - 1];
             p2 = chunk[chunk.len() - 2];
         }
         self.previous = [p1, p2];
-        self.block_sum += f64::from(chunk.iter().sum::<f32>());
+        self.block_sum += f64::from(sum);
+        smallest
     }
 
-    /// Runs of digital zeros in `chunk`, which starts at sample `self.position`.
-    fn silence(&mut self, chunk: &[f32]) {
-        let has_zero = chunk.iter().any(|x| x.abs() <= ZERO_TOLERANCE);
-        if !has_zero {
+    /// Runs of digital zeros in `chunk`, which starts at sample `self.position`; `smallest` is
+    /// the chunk's smallest |sample|.
+    fn silence(&mut self, chunk: &[f32], smallest: f32) {
+        if smallest > ZERO_TOLERANCE {
             self.close_run(self.position);
             return;
         }
@@ -382,8 +396,8 @@ impl SampleCue for WaveformCue {
         while !rest.is_empty() {
             let n = (self.block_len - self.in_block).min(rest.len());
             let (chunk, tail) = rest.split_at(n);
-            self.residuals(chunk);
-            self.silence(chunk);
+            let smallest = self.residuals(chunk);
+            self.silence(chunk, smallest);
             self.position += n as u64;
             self.in_block += n;
             rest = tail;
