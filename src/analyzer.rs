@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cues::{CueSet, CueTrack};
 use crate::decode::{
     Audio, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_SAMPLE_RATE_HZ,
 };
@@ -113,13 +114,16 @@ impl Config {
     }
 }
 
-/// A finished analysis: the report, and the picture to render it on.
+/// A finished analysis: the report, the picture to render it on, and the splice-cue tracks.
 #[derive(Debug, Clone)]
 pub struct Analysis {
     /// The report.
     pub report: Report,
     /// The clip's spectrogram, pooled to at most `Config::picture_max_columns` columns.
     pub picture: Picture,
+    /// One track per splice cue, in the order of [`crate::CueKey::ALL`] (raw evidence, not yet
+    /// fused or calibrated). [`crate::cue_usability`] gives the report's `cues` object.
+    pub cues: Vec<CueTrack>,
 }
 
 impl Analysis {
@@ -225,9 +229,10 @@ impl Analyzer {
         let mut analysis_signal = Vec::new();
         resampler.push(&mono, &mut analysis_signal);
         resampler.finish(&mut analysis_signal);
-        let mut stages = Stages::new(&self.config)?;
+        let mut stages = Stages::new(&self.config, Some(audio.info.sample_rate))?;
         stages.push(&analysis_signal)?;
-        let picture = stages.finish()?;
+        stages.cues.push_native(&mono);
+        let (picture, cues) = stages.finish()?;
         let report = self.report(
             name.to_string(),
             audio.frames(),
@@ -235,21 +240,31 @@ impl Analyzer {
             None,
             audio.warnings.clone(),
         );
-        Ok(Analysis { report, picture })
+        Ok(Analysis {
+            report,
+            picture,
+            cues,
+        })
     }
 
     fn run(&self, reader: AudioReader, input: String) -> Result<Analysis> {
         let mut stream = AnalysisStream::new(reader, self.config.analysis_rate_hz)?;
-        let mut stages = Stages::new(&self.config)?;
+        // The stream hands out only the analysis signal: the cues that need the native rate
+        // (codec, waveform) abstain here until it also hands out the native mono blocks.
+        let mut stages = Stages::new(&self.config, None)?;
         while let Some(block) = stream.next_block()? {
             stages.push(block)?;
         }
-        let picture = stages.finish()?;
+        let (picture, cues) = stages.finish()?;
         let facts = stream.container_facts().cloned();
         let info = stream.info().clone();
         let warnings = stream.take_warnings();
         let report = self.report(input, stream.native_samples(), info, facts, warnings);
-        Ok(Analysis { report, picture })
+        Ok(Analysis {
+            report,
+            picture,
+            cues,
+        })
     }
 
     fn report(
@@ -278,10 +293,13 @@ impl Analyzer {
 struct Stages {
     spectrogram: SpectrogramStream,
     picture: Picture,
+    /// The splice cues; native-rate samples go straight to `cues.push_native`.
+    cues: CueSet,
 }
 
 impl Stages {
-    fn new(config: &Config) -> Result<Stages> {
+    /// `native_rate_hz`: the rate of the native mono samples that will be fed, if any.
+    fn new(config: &Config, native_rate_hz: Option<u32>) -> Result<Stages> {
         let rate = config.analysis_rate_hz;
         Ok(Stages {
             spectrogram: SpectrogramStream::new(
@@ -290,18 +308,26 @@ impl Stages {
                 SPECTROGRAM_BLOCK_FRAMES,
             )?,
             picture: Picture::new(rate, &config.spectrogram, config.picture_max_columns)?,
+            cues: CueSet::new(rate, &config.spectrogram, native_rate_hz)?,
         })
     }
 
     fn push(&mut self, samples: &[f32]) -> Result<()> {
-        let picture = &mut self.picture;
-        self.spectrogram.push(samples, |block| picture.push(block))
+        self.cues.push_analysis(samples);
+        let (picture, cues) = (&mut self.picture, &mut self.cues);
+        self.spectrogram.push(samples, |block| {
+            picture.push(block)?;
+            cues.push_spectrogram(block)
+        })
     }
 
-    fn finish(mut self) -> Result<Picture> {
-        let picture = &mut self.picture;
-        self.spectrogram.finish(|block| picture.push(block))?;
-        Ok(self.picture)
+    fn finish(mut self) -> Result<(Picture, Vec<CueTrack>)> {
+        let (picture, cues) = (&mut self.picture, &mut self.cues);
+        self.spectrogram.finish(|block| {
+            picture.push(block)?;
+            cues.push_spectrogram(block)
+        })?;
+        Ok((self.picture, self.cues.finish()))
     }
 }
 
@@ -341,6 +367,26 @@ mod tests {
             ..Config::default()
         };
         assert!(matches!(duration.validate(), Err(Error::Config { .. })));
+    }
+
+    #[test]
+    fn analyze_audio_gives_every_cue_track_with_native_rate_cues_usable() {
+        // One second of a tone: too short for most cues, but the waveform cue, fed the native
+        // samples, is usable; every track is there, in the order of the report's keys.
+        let samples: Vec<f32> = (0..48_000).map(|n| (n as f32 * 0.05).sin() * 0.5).collect();
+        let audio = Audio::from_interleaved(samples, 48_000, 1).expect("valid");
+        let analysis = Analyzer::new(Config::default())
+            .expect("valid")
+            .analyze_audio(&audio, "tone")
+            .expect("runs");
+        let keys: Vec<_> = analysis.cues.iter().map(|t| t.key).collect();
+        assert_eq!(keys, crate::cues::CueKey::ALL.to_vec());
+        let waveform = &analysis.cues[4];
+        assert!(waveform.usability.usable, "{:?}", waveform.usability);
+        assert!(
+            !analysis.cues[2].usability.usable,
+            "1 s is too short for ENF"
+        );
     }
 
     #[test]
