@@ -797,10 +797,11 @@ fn reverb_real_speech_moved_to_another_room_peaks_near_the_change() {
         (time_s - at_s).abs() <= 0.75,
         "peak at {time_s} s, change at {at_s}"
     );
-    assert!(value > 2.0 * track.scale, "value {value}");
+    // log2(0.7 / 0.25) = 1.49 octaves in the ideal case.
+    assert!(value > track.scale, "value {value}");
     let same_room = reverb(&two_rooms(&speech, 0.4, 0.4, at_s));
     let (t, v) = weighted_peak(&same_room, 0.0, 12.0);
-    assert!(v < track.scale, "one room: {v} at {t} s");
+    assert!(v < 0.5 * track.scale, "one room: {v} at {t} s");
 }
 
 #[test]
@@ -885,3 +886,4 @@ fn spectrogram_cue_refuses_a_block_of_another_framing() {
     let block = Spectrogram::compute(&[0.0; 4096], RATE_HZ, &other).expect("computes");
     assert!(matches!(cue.push(&block), Err(Error::Config { .. })));
 }
+
