@@ -12,6 +12,7 @@ mod render;
 mod report;
 mod signal;
 mod spectrogram;
+mod splice;
 
 pub use analyzer::{Analysis, Analyzer, Config};
 pub use cues::{
@@ -31,3 +32,4 @@ pub use signal::{
     AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono, read_analysis_signal,
 };
 pub use spectrogram::{Spectrogram, SpectrogramConfig, SpectrogramStream, Window};
+pub use splice::{CandidateOptions, SpliceCandidate, find_splice_candidates};

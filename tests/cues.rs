@@ -887,3 +887,36 @@ fn spectrogram_cue_refuses_a_block_of_another_framing() {
     assert!(matches!(cue.push(&block), Err(Error::Config { .. })));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Uncalibrated splice candidates
+// ---------------------------------------------------------------------------------------------
+
+fn all_cues(samples: &[f32]) -> Vec<CueTrack> {
+    let config = SpectrogramConfig::default();
+    let mut cues = CueSet::new(RATE_HZ, &config, Some(RATE_HZ)).expect("valid");
+    cues.push_spectrogram(&Spectrogram::compute(samples, RATE_HZ, &config).expect("computes"))
+        .expect("fits");
+    cues.push_analysis(samples);
+    cues.push_native(samples);
+    cues.finish()
+}
+
+#[test]
+fn splice_candidates_find_the_joint_of_two_readers_and_nothing_in_one() {
+    let (a, _) = fixture("librispeech-1867-148436-0000-16k-12s");
+    let (b, _) = fixture("librispeech-1578-140045-0000-16k-6s");
+    let mut joined = a[..6 * RATE_HZ as usize].to_vec();
+    joined.extend_from_slice(&b);
+    let options = clip_provenance::CandidateOptions::default();
+    let candidates = clip_provenance::find_splice_candidates(&all_cues(&joined), &options);
+    println!("joined: {candidates:?}");
+    let at_joint: Vec<_> = candidates
+        .iter()
+        .filter(|c| (c.time_s - 6.0).abs() <= 0.5)
+        .collect();
+    assert_eq!(at_joint.len(), 1, "{candidates:?}");
+    assert!(at_joint[0].cues.contains_key(&CueKey::Channel), "{candidates:?}");
+    let unedited = clip_provenance::find_splice_candidates(&all_cues(&a), &options);
+    println!("unedited: {unedited:?}");
+    assert!(unedited.is_empty(), "{unedited:?}");
+}
