@@ -505,11 +505,14 @@ impl CueSet {
     /// Reads the next samples of the native-rate mono mix; ignored when the set was made without
     /// a native rate.
     pub fn push_native(&mut self, samples: &[f32]) {
-        if let Some(codec) = &mut self.codec {
-            codec.push(samples);
-        }
+        // The waveform cue reads every sample in order (the prefetcher keeps up); the codec cue
+        // then reads a quarter of them, from cache. The other order stalls the codec cue on
+        // memory (measured: its frame reads were two thirds of its time).
         if let Some(waveform) = &mut self.waveform {
             waveform.push(samples);
+        }
+        if let Some(codec) = &mut self.codec {
+            codec.push(samples);
         }
     }
 

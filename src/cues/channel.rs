@@ -64,7 +64,6 @@ pub(crate) struct Channel {
     hop_s: f64,
     sides: TwoSided,
     shape: [f32; BAND_COUNT],
-    weights: [f32; BAND_COUNT],
     sonorant_frames: u64,
     track: CueTrack,
 }
@@ -75,23 +74,20 @@ impl Channel {
             hop_s,
             sides: TwoSided::new(BAND_COUNT, (SIDE_S / hop_s).round() as usize),
             shape: [0.0; BAND_COUNT],
-            weights: [0.0; BAND_COUNT],
             sonorant_frames: 0,
             track: new_track(hop_s),
         }
     }
 
     fn emit(&mut self) {
-        let (_, left_frames) = self.sides.left(0);
-        let (_, right_frames) = self.sides.right(0);
-        let speech_s = left_frames.min(right_frames) * self.hop_s;
+        let speech_s = self.sides.left_weight().min(self.sides.right_weight()) * self.hop_s;
         if speech_s < MIN_SPEECH_SIDE_S {
             self.track.push(0.0, 0.0);
             return;
         }
         let mut sum_sq = 0.0;
         for band in 0..BAND_COUNT {
-            let d = self.sides.right(band).0 - self.sides.left(band).0;
+            let d = self.sides.right_mean(band) - self.sides.left_mean(band);
             sum_sq += d * d / self.sides.pooled_variance(band).max(MIN_VARIANCE_DB2);
         }
         let value = (sum_sq / BAND_COUNT as f64).sqrt() as f32;
@@ -123,11 +119,10 @@ impl FrameCue for Channel {
         for (s, &b) in self.shape.iter_mut().zip(frame.bands_db) {
             *s = b - frame.level_db;
         }
-        self.weights.fill(weight);
         if weight > 0.0 {
             self.sonorant_frames += 1;
         }
-        if self.sides.push(&self.shape, &self.weights).is_some() {
+        if self.sides.push(&self.shape, weight).is_some() {
             self.emit();
         }
     }

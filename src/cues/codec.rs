@@ -130,7 +130,6 @@ pub struct CodecCue {
     sides: TwoSided,
     /// 1.0 for each dead band of the current frame, else 0.0.
     dead: Vec<f32>,
-    weights: Vec<f32>,
     /// Loud frames in which each band was dead.
     dead_frames: Vec<u64>,
     active_frames: u64,
@@ -193,7 +192,6 @@ impl CodecCue {
             frames_read: 0,
             sides: TwoSided::new(dims, (SIDE_S / hop_s).round() as usize),
             dead: vec![0.0; dims],
-            weights: vec![0.0; dims],
             dead_frames: vec![0; dims],
             active_frames: 0,
             track: new_track(frame_len, hop_len, rate),
@@ -205,16 +203,26 @@ impl CodecCue {
         self.hop_len as f64 / f64::from(self.rate_hz)
     }
 
-    /// Analyses the frame in `pending`.
-    fn read_frame(&mut self) {
-        for ((x, &s), &w) in self.input.iter_mut().zip(&self.pending).zip(&self.window) {
+    /// Analyses one frame: `frame` when given (a frame wholly inside a pushed chunk, read in
+    /// place), else the frame gathered in `pending`.
+    fn read_frame(&mut self, frame: Option<&[f32]>) {
+        let samples = frame.unwrap_or(&self.pending);
+        for ((x, &s), &w) in self.input.iter_mut().zip(samples).zip(&self.window) {
             *x = s * w;
         }
         self.fft
             .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
             .expect("buffers were made by the plan, so their lengths match it");
         let mean_power = |spectrum: &[Complex<f32>], (lo, hi): (usize, usize)| {
-            let power: f32 = spectrum[lo..hi].iter().map(|c| c.norm_sqr()).sum();
+            let mut lanes = [0.0_f32; 4];
+            let mut quads = spectrum[lo..hi].chunks_exact(4);
+            for quad in &mut quads {
+                for l in 0..4 {
+                    lanes[l] += quad[l].norm_sqr();
+                }
+            }
+            let tail: f32 = quads.remainder().iter().map(|c| c.norm_sqr()).sum();
+            let power = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail;
             power * self.power_scale / (hi - lo).max(1) as f32
         };
         // 1e-15 (−150 dB) keeps log10 finite for exact zeros.
@@ -236,7 +244,6 @@ impl CodecCue {
             };
         }
         let weight = if active { 1.0 } else { 0.0 };
-        self.weights.fill(weight);
         if active {
             self.active_frames += 1;
             for (count, &d) in self.dead_frames.iter_mut().zip(&self.dead) {
@@ -244,21 +251,19 @@ impl CodecCue {
             }
         }
         self.frames_read += 1;
-        if self.sides.push(&self.dead, &self.weights).is_some() {
+        if self.sides.push(&self.dead, weight).is_some() {
             self.emit();
         }
     }
 
     fn emit(&mut self) {
-        let (_, left_frames) = self.sides.left(0);
-        let (_, right_frames) = self.sides.right(0);
-        let active_s = left_frames.min(right_frames) * self.hop_s();
+        let active_s = self.sides.left_weight().min(self.sides.right_weight()) * self.hop_s();
         if active_s < MIN_ACTIVE_SIDE_S || self.band_bins.is_empty() {
             self.track.push(0.0, 0.0);
             return;
         }
         let total: f64 = (0..self.band_bins.len())
-            .map(|k| (self.sides.right(k).0 - self.sides.left(k).0).abs())
+            .map(|k| (self.sides.right_mean(k) - self.sides.left_mean(k)).abs())
             .sum();
         let value = (total / self.band_bins.len() as f64) as f32;
         self.track
@@ -320,11 +325,17 @@ impl SampleCue for CodecCue {
                 rest = &rest[n..];
                 continue;
             }
+            if self.pending.is_empty() && rest.len() >= self.frame_len {
+                self.read_frame(Some(&rest[..self.frame_len]));
+                rest = &rest[self.frame_len..];
+                self.skip = self.hop_len - self.frame_len;
+                continue;
+            }
             let n = (self.frame_len - self.pending.len()).min(rest.len());
             self.pending.extend_from_slice(&rest[..n]);
             rest = &rest[n..];
             if self.pending.len() == self.frame_len {
-                self.read_frame();
+                self.read_frame(None);
                 self.pending.clear();
                 self.skip = self.hop_len - self.frame_len;
             }
@@ -335,7 +346,7 @@ impl SampleCue for CodecCue {
         // A last partial frame is read zero-padded when it holds at least half a frame.
         if self.pending.len() >= self.frame_len / 2 {
             self.pending.resize(self.frame_len, 0.0);
-            self.read_frame();
+            self.read_frame(None);
         }
         while self.sides.pad().is_some() {
             self.emit();

@@ -10,7 +10,7 @@
 //!
 //! How, step by step:
 //! 1. The analysis signal is low-passed and decimated to about 1 kHz (a Blackman-windowed sinc,
-//!    8 taps per output sample per decimation step, evaluated only at the output instants).
+//!    6 taps per unit of decimation, evaluated only at the output instants).
 //! 2. Each candidate line (50, 100, 150 Hz and 60, 120, 180 Hz) is mixed down to 0 Hz and summed
 //!    in 50 ms blocks; only these block sums are kept (6 complex numbers per 50 ms).
 //! 3. 1 s frames (Hann-weighted sums of 20 blocks, one per block) give a phasor per line; the
@@ -37,14 +37,16 @@ use crate::error::{Error, Result};
 /// number). 1 kHz holds the third harmonic of 60 Hz (180 Hz) with room for the anti-alias filter.
 const ENF_RATE_HZ: f64 = 1000.0;
 
-/// Cut-off of the decimation low-pass, in Hz: above 180 Hz (the highest line read) and low enough
-/// that the Blackman transition band (±5.5 / taps of the input rate) ends before the first alias
-/// of 180 Hz at 1000 − 180 = 820 Hz.
-const LOWPASS_HZ: f64 = 300.0;
+/// Cut-off of the decimation low-pass, in Hz: above 180 Hz (the highest line read; it passes with
+/// about 3 dB loss, the same all along the clip) and low enough that the Blackman transition band
+/// ends before the first alias of 180 Hz at 1000 − 180 = 820 Hz.
+const LOWPASS_HZ: f64 = 280.0;
 
-/// Filter taps per unit of decimation: 8 gives a transition band of about 0.7 × the output rate
-/// for a Blackman window (Harris 1978, table 1: main lobe ±6 bins / taps), stop-band −74 dB.
-const TAPS_PER_DECIMATION: usize = 8;
+/// Filter taps per unit of decimation: 6 gives a transition band of about 0.9 × the output rate
+/// for a Blackman window (±5.5 / taps of the input rate; Harris 1978, table 1), so from the
+/// 280 Hz cut-off the stop-band (−74 dB) begins by about 740 Hz, below the first alias of 180 Hz
+/// at 820 Hz. The decimation filter is the ENF cue's largest cost, proportional to the taps.
+const TAPS_PER_DECIMATION: usize = 6;
 
 /// The candidate lines: fundamentals 50 and 60 Hz and their 2nd and 3rd harmonics, the strongest
 /// lines of mains hum (Grigoras 2005, "Digital audio recording analysis: the electric network
@@ -110,9 +112,6 @@ const MIN_CLIP_S: f64 = 3.0;
 /// the known-answer tests stays within a few hundredths of a radian.
 const SCALE_RAD: f32 = std::f32::consts::FRAC_PI_4;
 
-/// Input samples copied into the decimation buffer at a time (bounds its size).
-const CHUNK_SAMPLES: usize = 1 << 14;
-
 /// The ENF cue: mains hum tracked in phase across the clip; fed the mono analysis signal.
 ///
 /// The track holds one value per 50 ms block boundary (time `i · 0.05 s`, approximately: the
@@ -128,8 +127,11 @@ pub struct EnfCue {
     rate_hz: u32,
     decimation: usize,
     taps: Vec<f32>,
-    /// Input samples from index `buffer_start` on (negative: the zero padding before sample 0).
+    /// Input samples from index `buffer_start` on (negative: the zero padding before sample 0),
+    /// up to the end of what was pushed: the tail the next output's filter window still needs.
     buffer: Vec<f32>,
+    /// Scratch for a filter window that straddles the held tail and a new chunk.
+    window: Vec<f32>,
     buffer_start: i64,
     /// The next decimated sample to compute.
     next_output: u64,
@@ -139,9 +141,13 @@ pub struct EnfCue {
     enf_rate_hz: f64,
     block_outputs: usize,
     lines_hz: [f64; LINES],
-    rotor: [Complex64; LINES],
-    step: [Complex64; LINES],
-    accumulator: [Complex64; LINES],
+    /// The mixers, as eight lanes of real and imaginary parts (six used) so the per-sample update
+    /// vectorises: rotor e^(−jωm), its step e^(−jω), and the block's running sums. In f32: the
+    /// rotors restart from the exact phase every block (50 samples), so their rounding stays
+    /// below 1e−5 rad.
+    rotor: [[f32; MIXER_LANES]; 2],
+    step: [[f32; MIXER_LANES]; 2],
+    accumulator: [[f32; MIXER_LANES]; 2],
     in_block: usize,
     blocks: Vec<[Complex32; LINES]>,
 }
@@ -170,14 +176,20 @@ impl EnfCue {
         {
             lines_hz[i] = nominal * f64::from(harmonic);
         }
-        let step = lines_hz.map(|f| Complex64::from_polar(1.0, -2.0 * PI * f / enf_rate_hz));
-        let mut buffer = Vec::with_capacity(taps.len() + CHUNK_SAMPLES);
+        let mut step = [[0.0; MIXER_LANES]; 2];
+        for (line, &f) in lines_hz.iter().enumerate() {
+            let z = Complex64::from_polar(1.0, -2.0 * PI * f / enf_rate_hz);
+            step[0][line] = z.re as f32;
+            step[1][line] = z.im as f32;
+        }
+        let mut buffer = Vec::with_capacity(2 * taps.len() + decimation);
         buffer.resize(half as usize, 0.0);
         Ok(EnfCue {
             rate_hz,
             decimation,
             buffer,
             buffer_start: -half,
+            window: vec![0.0; taps.len()],
             taps,
             next_output: 0,
             output_limit: None,
@@ -185,9 +197,9 @@ impl EnfCue {
             enf_rate_hz,
             block_outputs: (BLOCK_S * enf_rate_hz).round() as usize,
             lines_hz,
-            rotor: [Complex64::new(1.0, 0.0); LINES],
+            rotor: unit_rotors(),
             step,
-            accumulator: [Complex64::new(0.0, 0.0); LINES],
+            accumulator: [[0.0; MIXER_LANES]; 2],
             in_block: 0,
             blocks: Vec::new(),
         })
@@ -198,10 +210,14 @@ impl EnfCue {
         self.block_outputs as f64 / self.enf_rate_hz
     }
 
-    /// Computes every decimated sample whose filter window the buffer covers.
-    fn decimate(&mut self) {
+    /// Computes every decimated sample whose filter window the held samples followed by `chunk`
+    /// cover, reading windows inside `chunk` in place (only a window straddling the two is copied),
+    /// then keeps the few samples the next output still needs.
+    fn decimate(&mut self, chunk: &[f32]) {
         let taps = self.taps.len();
         let half = (taps / 2) as i64;
+        let held = self.buffer.len() as i64;
+        let available = held + chunk.len() as i64;
         while self
             .output_limit
             .is_none_or(|limit| self.next_output < limit)
@@ -209,40 +225,67 @@ impl EnfCue {
             let centre = (self.next_output * self.decimation as u64) as i64;
             let from = centre - half - self.buffer_start;
             let to = from + taps as i64;
-            if to > self.buffer.len() as i64 {
+            if to > available {
                 break;
             }
-            let window = &self.buffer[from as usize..to as usize];
-            let y = dot(window, &self.taps);
-            self.mix_down(f64::from(y));
+            let y = if from >= held {
+                dot(
+                    &chunk[(from - held) as usize..(to - held) as usize],
+                    &self.taps,
+                )
+            } else {
+                let split = (held - from) as usize;
+                self.window[..split].copy_from_slice(&self.buffer[from as usize..]);
+                self.window[split..].copy_from_slice(&chunk[..(to - held) as usize]);
+                dot(&self.window, &self.taps)
+            };
+            self.mix_down(y);
             self.next_output += 1;
         }
-        // Drop what the next output no longer needs.
-        let keep_from = (self.next_output * self.decimation as u64) as i64 - half;
-        let drop = (keep_from - self.buffer_start).clamp(0, self.buffer.len() as i64) as usize;
-        self.buffer.drain(..drop);
-        self.buffer_start += drop as i64;
+        // Keep what the next output still needs (under one window and one decimation step).
+        let keep_from =
+            ((self.next_output * self.decimation as u64) as i64 - half - self.buffer_start)
+                .clamp(0, available);
+        if keep_from >= held {
+            self.buffer.clear();
+            self.buffer
+                .extend_from_slice(&chunk[(keep_from - held) as usize..]);
+        } else {
+            self.buffer.drain(..keep_from as usize);
+            self.buffer.extend_from_slice(chunk);
+        }
+        self.buffer_start += keep_from;
     }
 
     /// Mixes one decimated sample down for every line and closes the block when full.
-    fn mix_down(&mut self, y: f64) {
-        for line in 0..LINES {
-            self.accumulator[line] += self.rotor[line] * y;
-            self.rotor[line] *= self.step[line];
+    fn mix_down(&mut self, y: f32) {
+        let [rotor_re, rotor_im] = &mut self.rotor;
+        let [step_re, step_im] = &self.step;
+        let [sum_re, sum_im] = &mut self.accumulator;
+        for l in 0..MIXER_LANES {
+            sum_re[l] += rotor_re[l] * y;
+            sum_im[l] += rotor_im[l] * y;
+            let re = rotor_re[l] * step_re[l] - rotor_im[l] * step_im[l];
+            let im = rotor_re[l] * step_im[l] + rotor_im[l] * step_re[l];
+            rotor_re[l] = re;
+            rotor_im[l] = im;
         }
         self.in_block += 1;
         if self.in_block == self.block_outputs {
-            self.blocks.push(
-                self.accumulator
-                    .map(|z| Complex32::new(z.re as f32, z.im as f32)),
-            );
-            self.accumulator = [Complex64::new(0.0, 0.0); LINES];
+            let mut block = [Complex32::new(0.0, 0.0); LINES];
+            for (line, z) in block.iter_mut().enumerate() {
+                *z = Complex32::new(sum_re[line], sum_im[line]);
+            }
+            self.blocks.push(block);
+            self.accumulator = [[0.0; MIXER_LANES]; 2];
             self.in_block = 0;
             // Restart the rotors from the exact phase, so rounding never accumulates.
             let m = self.next_output + 1;
             for line in 0..LINES {
                 let cycles = (self.lines_hz[line] * m as f64 / self.enf_rate_hz).fract();
-                self.rotor[line] = Complex64::from_polar(1.0, -2.0 * PI * cycles);
+                let z = Complex64::from_polar(1.0, -2.0 * PI * cycles);
+                self.rotor[0][line] = z.re as f32;
+                self.rotor[1][line] = z.im as f32;
             }
         }
     }
@@ -255,8 +298,8 @@ impl EnfCue {
         self.next_output = 0;
         self.output_limit = None;
         self.input_samples = 0;
-        self.rotor = [Complex64::new(1.0, 0.0); LINES];
-        self.accumulator = [Complex64::new(0.0, 0.0); LINES];
+        self.rotor = unit_rotors();
+        self.accumulator = [[0.0; MIXER_LANES]; 2];
         self.in_block = 0;
         self.blocks = Vec::new();
     }
@@ -270,26 +313,29 @@ impl SampleCue for EnfCue {
     fn push(&mut self, samples: &[f32]) {
         self.blocks
             .reserve(samples.len() / (self.decimation * self.block_outputs).max(1) + 1);
-        for chunk in samples.chunks(CHUNK_SAMPLES) {
-            self.buffer.extend_from_slice(chunk);
-            self.input_samples += chunk.len() as u64;
-            self.decimate();
-        }
+        self.input_samples += samples.len() as u64;
+        self.decimate(samples);
     }
 
     fn finish(&mut self) -> CueTrack {
         // Zeros past the end let the last outputs' filter windows complete.
         self.output_limit = Some(self.input_samples.div_ceil(self.decimation as u64));
-        let half = self.taps.len() / 2;
-        self.buffer
-            .resize(self.buffer.len() + half + self.decimation, 0.0);
-        self.decimate();
+        let padding = vec![0.0; self.taps.len() / 2 + self.decimation];
+        self.decimate(&padding);
         let blocks = std::mem::take(&mut self.blocks);
         let block_s = self.block_s();
         let track = analyse(&blocks, block_s, &self.lines_hz);
         self.reset();
         track
     }
+}
+
+/// Lanes of the mixer arrays: the six lines padded to eight, a whole number of SIMD vectors.
+const MIXER_LANES: usize = 8;
+
+/// Rotors at phase 0 for every line (the unused lanes too).
+fn unit_rotors() -> [[f32; MIXER_LANES]; 2] {
+    [[1.0; MIXER_LANES], [0.0; MIXER_LANES]]
 }
 
 /// Hann weights of a frame of `n` blocks (symmetric about the frame's centre).
@@ -320,10 +366,14 @@ struct Line {
     /// Index into [`LINES`].
     index: usize,
     harmonic: f64,
-    /// Frame phasors, one per block (frame k spans blocks k .. k + frame length).
-    phasors: Vec<Complex64>,
-    /// Frame SNR of the line over its neighbours (power ratio minus 1, at least 0).
-    snr: Vec<f32>,
+    /// Prefix sums over the frames (frame k spans blocks k .. k + frame length), so a side's
+    /// statistics cost O(1) per boundary: `pairs[k]` is the sum of the pulse pairs
+    /// Z(m)·conj(Z(m − lag)) of the frame phasors for lag ≤ m < k, `snr_sum[k]` that of the frame
+    /// SNRs (the line's power over its neighbours' mean, minus 1, at least 0) of frames
+    /// 0, s, 2s, … before frame k·s, for the stride s = `snr_stride`.
+    pairs: Vec<Complex64>,
+    snr_sum: Vec<f64>,
+    snr_stride: usize,
 }
 
 /// Everything after the blocks: presence, then the jump track.
@@ -390,24 +440,39 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
         );
     }
 
+    // The SNR is read every quarter frame (it only enters as a mean over a side's 40 frames);
+    // the phasors at every frame.
+    let snr_stride = (frame_blocks / 4).max(1);
     let lines: Vec<Line> = present
         .iter()
         .map(|&line| {
-            let mut phasors = Vec::with_capacity(frames);
-            let mut snr = Vec::with_capacity(frames);
-            for start in 0..frames {
-                let z = frame_phasor(blocks, line, start, &weights);
-                let noise = neighbour_power(blocks, line, start, &neighbours);
-                phasors.push(z);
-                snr.push(
-                    (z.norm_sqr() / noise.max(f64::MIN_POSITIVE) - 1.0).clamp(0.0, 1e6) as f32,
-                );
+            let phasors: Vec<Complex64> = (0..frames)
+                .map(|start| frame_phasor(blocks, line, start, &weights))
+                .collect();
+            let mut pairs = Vec::with_capacity(frames + 1);
+            let mut pair_total = Complex64::new(0.0, 0.0);
+            for k in 0..frames {
+                pairs.push(pair_total);
+                if k >= lag {
+                    pair_total += phasors[k] * phasors[k - lag].conj();
+                }
             }
+            pairs.push(pair_total);
+            let mut snr_sum = Vec::with_capacity(frames / snr_stride + 2);
+            let mut snr_total = 0.0;
+            for start in (0..frames).step_by(snr_stride) {
+                snr_sum.push(snr_total);
+                let noise = neighbour_power(blocks, line, start, &neighbours);
+                let snr = phasors[start].norm_sqr() / noise.max(f64::MIN_POSITIVE) - 1.0;
+                snr_total += snr.clamp(0.0, 1e6);
+            }
+            snr_sum.push(snr_total);
             Line {
                 index: line,
                 harmonic: f64::from(HARMONICS[line % HARMONICS.len()]),
-                phasors,
-                snr,
+                pairs,
+                snr_sum,
+                snr_stride,
             }
         })
         .collect();
@@ -418,11 +483,9 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
     // offset of the fundamental, weighted by the line's mean SNR.
     let (mut offset_sum, mut offset_weight, mut best_snr) = (0.0, 0.0, 0.0_f64);
     for line in &lines {
-        let pairs: Complex64 = (lag..frames)
-            .map(|k| line.phasors[k] * line.phasors[k - lag].conj())
-            .sum();
+        let pairs = line.pairs[frames];
         let offset = pairs.arg() / (2.0 * PI * lag as f64 * block_s) / line.harmonic;
-        let snr = line.snr.iter().map(|&s| f64::from(s)).sum::<f64>() / frames as f64;
+        let snr = line.snr_sum[line.snr_sum.len() - 1] / (line.snr_sum.len() - 1).max(1) as f64;
         offset_sum += snr * offset;
         offset_weight += snr;
         best_snr = best_snr.max(snr);
@@ -536,19 +599,14 @@ fn jumps(
         }
         let (mut jump_sum, mut weight_sum) = (0.0, 0.0);
         for line in lines {
+            // Both need to > from + lag, which min_fit > lag guarantees.
             let rotation = |from: usize, to: usize| {
-                let mut pairs = Complex64::new(0.0, 0.0);
-                for k in from + lag..to {
-                    pairs += line.phasors[k] * line.phasors[k - lag].conj();
-                }
-                pairs.arg() / lag as f64
+                (line.pairs[to] - line.pairs[from + lag]).arg() / lag as f64
             };
+            // The read frames in [from, to): indices ceil(from / s) .. ceil(to / s).
             let mean_snr = |from: usize, to: usize| {
-                line.snr[from..to]
-                    .iter()
-                    .map(|&s| f64::from(s))
-                    .sum::<f64>()
-                    / (to - from) as f64
+                let (a, b) = (from.div_ceil(line.snr_stride), to.div_ceil(line.snr_stride));
+                (line.snr_sum[b] - line.snr_sum[a]) / (b - a).max(1) as f64
             };
             // Rotation per block on each side.
             let w_left = rotation(left_start, left_end);

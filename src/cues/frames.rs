@@ -86,8 +86,9 @@ pub(crate) struct FrameView<'a> {
 pub(crate) struct FrameFeatures {
     sample_rate: u32,
     config: SpectrogramConfig,
-    /// Bin range of each band.
+    /// Bin range of each band, and 1 / its width.
     band_bins: Vec<(usize, usize)>,
+    inverse_widths: Vec<f32>,
     /// Frames of look-ahead (and look-behind) of the floor.
     window_frames: usize,
     /// Band levels of the last `window_frames + 1` frames, ring by frame index.
@@ -126,6 +127,10 @@ impl FrameFeatures {
     pub fn new(sample_rate: u32, config: &SpectrogramConfig) -> Result<FrameFeatures> {
         config.validate(sample_rate)?;
         let band_bins = band_bins(sample_rate, config);
+        let inverse_widths = band_bins
+            .iter()
+            .map(|&(lo, hi)| 1.0 / (hi - lo) as f32)
+            .collect();
         let hop_s = config.hop_samples as f64 / f64::from(sample_rate);
         let window_frames = ((FLOOR_HALF_WINDOW_S / hop_s).round() as usize).max(1);
         let slots = window_frames + 1;
@@ -133,6 +138,7 @@ impl FrameFeatures {
             sample_rate,
             config: *config,
             band_bins,
+            inverse_widths,
             window_frames,
             ring_bands: vec![0.0; slots * BAND_COUNT],
             ring_level: vec![0.0; slots],
@@ -171,9 +177,12 @@ impl FrameFeatures {
             let slot = (self.received % slots) as usize;
             let bands = &mut self.ring_bands[slot * BAND_COUNT..(slot + 1) * BAND_COUNT];
             let mut level = 0.0_f32;
-            for (band, &(lo, hi)) in bands.iter_mut().zip(&self.band_bins) {
-                let sum: f32 = values[lo..hi].iter().sum();
-                *band = sum / (hi - lo) as f32;
+            for ((band, &(lo, hi)), &inverse) in bands
+                .iter_mut()
+                .zip(&self.band_bins)
+                .zip(&self.inverse_widths)
+            {
+                *band = lane_sum(&values[lo..hi]) * inverse;
                 level += *band;
             }
             level /= BAND_COUNT as f32;
@@ -285,6 +294,20 @@ pub(crate) fn band_bins(sample_rate: u32, config: &SpectrogramConfig) -> Vec<(us
         .collect()
 }
 
+/// The sum of `values` in four independent lanes: a plain `f32` sum is one chain of additions,
+/// each waiting for the last, which made the band sums the costliest part of a frame.
+pub(crate) fn lane_sum(values: &[f32]) -> f32 {
+    let mut lanes = [0.0_f32; 4];
+    let mut quads = values.chunks_exact(4);
+    for quad in &mut quads {
+        for l in 0..4 {
+            lanes[l] += quad[l];
+        }
+    }
+    let tail: f32 = quads.remainder().iter().sum();
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
+}
+
 /// The minimum over a sliding window of the last `window` values pushed, by the monotone-deque
 /// algorithm (each value enters and leaves once, so O(1) per value amortised). Allocation-free
 /// after construction.
@@ -332,12 +355,13 @@ impl SlidingMin {
 /// Weighted means of a per-frame feature vector over two adjacent windows of `half` frames: the
 /// left window `[i − half, i)` and the right window `[i, i + half)` of every boundary `i`.
 ///
-/// Push frames in order with a weight per dimension (0 leaves the frame out of that dimension);
-/// each push completes the right window of one boundary, `pushed − half`, whose statistics can
-/// then be read. Sums are kept in `f64`: a sum of up to a few thousand `f32` values of similar
-/// magnitude is exact there, so adding and subtracting never drifts (sums of squares, which need
-/// 48 bits per term, drift by at most about 1e−16 of their size per frame, far below any variance
-/// read from them). Allocation-free after construction.
+/// Push frames in order with a weight (0 leaves the frame out; most frames of most cues are left
+/// out — not a pause, not voiced, not loud — and cost nothing then); each push completes the right
+/// window of one boundary, `pushed − half`, whose statistics can then be read. Sums are kept in
+/// `f64`: a sum of up to a few thousand `f32` values of similar magnitude is exact there, so adding
+/// and subtracting never drifts (sums of squares, which need 48 bits per term, drift by at most
+/// about 1e−16 of their size per frame, far below any variance read from them). Allocation-free
+/// after construction.
 pub(crate) struct TwoSided {
     dims: usize,
     half: usize,
@@ -345,10 +369,13 @@ pub(crate) struct TwoSided {
     ring_w: Vec<f32>,
     sum_left: Vec<f64>,
     square_left: Vec<f64>,
-    weight_left: Vec<f64>,
+    weight_left: f64,
     sum_right: Vec<f64>,
     square_right: Vec<f64>,
-    weight_right: Vec<f64>,
+    weight_right: f64,
+    /// 1 / weight of each window (0 when empty), for the current boundary.
+    inverse_left: f64,
+    inverse_right: f64,
     pushed: u64,
     /// Real frames pushed (not padding).
     real: u64,
@@ -361,125 +388,146 @@ impl TwoSided {
             dims,
             half,
             ring_x: vec![0.0; 2 * half * dims],
-            ring_w: vec![0.0; 2 * half * dims],
+            ring_w: vec![0.0; 2 * half],
             sum_left: vec![0.0; dims],
             square_left: vec![0.0; dims],
-            weight_left: vec![0.0; dims],
+            weight_left: 0.0,
             sum_right: vec![0.0; dims],
             square_right: vec![0.0; dims],
-            weight_right: vec![0.0; dims],
+            weight_right: 0.0,
+            inverse_left: 0.0,
+            inverse_right: 0.0,
             pushed: 0,
             real: 0,
         }
     }
 
-    /// Pushes a frame; returns the boundary whose statistics are now complete, if any.
-    pub fn push(&mut self, x: &[f32], w: &[f32]) -> Option<u64> {
+    /// Pushes a frame with weight `w`; returns the boundary whose statistics are now complete,
+    /// if any.
+    pub fn push(&mut self, x: &[f32], w: f32) -> Option<u64> {
         self.real += 1;
-        self.push_inner(Some((x, w)))
+        self.push_inner(x, w)
     }
 
     /// Pushes an empty frame past the end of the clip; returns the next boundary completed, or
     /// `None` once every boundary of the real frames has been completed.
     pub fn pad(&mut self) -> Option<u64> {
-        if self.pushed + 1 > self.real + self.half as u64 - 1 || self.real == 0 {
+        if self.real == 0 || self.pushed + 1 > self.real + self.half as u64 - 1 {
             return None;
         }
-        self.push_inner(None)
+        self.push_inner(&[], 0.0)
     }
 
-    fn push_inner(&mut self, frame: Option<(&[f32], &[f32])>) -> Option<u64> {
+    fn push_inner(&mut self, x: &[f32], w: f32) -> Option<u64> {
         let d = self.dims;
         let slots = 2 * self.half as u64;
-        let new_slot = (self.pushed % slots) as usize * d;
+        let new_slot = (self.pushed % slots) as usize;
         if self.pushed >= slots {
             // The frame at pushed − 2·half leaves the left window.
-            for k in 0..d {
-                let w = f64::from(self.ring_w[new_slot + k]);
-                let x = f64::from(self.ring_x[new_slot + k]);
-                self.sum_left[k] -= w * x;
-                self.square_left[k] -= w * x * x;
-                self.weight_left[k] -= w;
+            let w = f64::from(self.ring_w[new_slot]);
+            if w != 0.0 {
+                let old = &self.ring_x[new_slot * d..(new_slot + 1) * d];
+                for ((sum, square), &v) in
+                    self.sum_left.iter_mut().zip(&mut self.square_left).zip(old)
+                {
+                    let v = f64::from(v);
+                    *sum -= w * v;
+                    *square -= w * v * v;
+                }
+                self.weight_left -= w;
             }
         }
         if self.pushed >= self.half as u64 {
             // The frame at pushed − half moves from the right window to the left.
-            let slot = ((self.pushed - self.half as u64) % slots) as usize * d;
-            for k in 0..d {
-                let w = f64::from(self.ring_w[slot + k]);
-                let x = f64::from(self.ring_x[slot + k]);
-                let (wx, wxx) = (w * x, w * x * x);
-                self.sum_right[k] -= wx;
-                self.square_right[k] -= wxx;
-                self.weight_right[k] -= w;
-                self.sum_left[k] += wx;
-                self.square_left[k] += wxx;
-                self.weight_left[k] += w;
+            let slot = ((self.pushed - self.half as u64) % slots) as usize;
+            let w = f64::from(self.ring_w[slot]);
+            if w != 0.0 {
+                let moving = &self.ring_x[slot * d..(slot + 1) * d];
+                for (k, &v) in moving.iter().enumerate() {
+                    let v = f64::from(v);
+                    let (wx, wxx) = (w * v, w * v * v);
+                    self.sum_right[k] -= wx;
+                    self.square_right[k] -= wxx;
+                    self.sum_left[k] += wx;
+                    self.square_left[k] += wxx;
+                }
+                self.weight_right -= w;
+                self.weight_left += w;
             }
         }
-        match frame {
-            Some((x, w)) => {
-                for k in 0..d {
-                    let weight = w[k];
-                    self.ring_x[new_slot + k] = x[k];
-                    self.ring_w[new_slot + k] = weight;
-                    let (w, v) = (f64::from(weight), f64::from(x[k]));
-                    self.sum_right[k] += w * v;
-                    self.square_right[k] += w * v * v;
-                    self.weight_right[k] += w;
-                }
+        self.ring_w[new_slot] = w;
+        if w != 0.0 {
+            self.ring_x[new_slot * d..(new_slot + 1) * d].copy_from_slice(&x[..d]);
+            let w = f64::from(w);
+            for ((sum, square), &v) in self.sum_right.iter_mut().zip(&mut self.square_right).zip(x)
+            {
+                let v = f64::from(v);
+                *sum += w * v;
+                *square += w * v * v;
             }
-            None => {
-                self.ring_x[new_slot..new_slot + d].fill(0.0);
-                self.ring_w[new_slot..new_slot + d].fill(0.0);
-            }
+            self.weight_right += w;
         }
         self.pushed += 1;
+        // Weights are sums of small integers or of exact f32 values: a tiny positive residue
+        // would be an error, not data.
+        let inverse = |weight: f64| if weight > 1e-9 { 1.0 / weight } else { 0.0 };
+        self.inverse_left = inverse(self.weight_left);
+        self.inverse_right = inverse(self.weight_right);
         (self.pushed >= self.half as u64).then(|| self.pushed - self.half as u64)
     }
 
-    /// Mean and weight of dimension `k` over the left window of the current boundary.
-    pub fn left(&self, k: usize) -> (f64, f64) {
-        mean(self.sum_left[k], self.weight_left[k])
+    /// Total weight of the left window of the current boundary.
+    pub fn left_weight(&self) -> f64 {
+        if self.inverse_left > 0.0 {
+            self.weight_left
+        } else {
+            0.0
+        }
     }
 
-    /// Mean and weight of dimension `k` over the right window of the current boundary.
-    pub fn right(&self, k: usize) -> (f64, f64) {
-        mean(self.sum_right[k], self.weight_right[k])
+    /// Total weight of the right window of the current boundary.
+    pub fn right_weight(&self) -> f64 {
+        if self.inverse_right > 0.0 {
+            self.weight_right
+        } else {
+            0.0
+        }
+    }
+
+    /// Mean of dimension `k` over the left window (0 when empty).
+    pub fn left_mean(&self, k: usize) -> f64 {
+        self.sum_left[k] * self.inverse_left
+    }
+
+    /// Mean of dimension `k` over the right window (0 when empty).
+    pub fn right_mean(&self, k: usize) -> f64 {
+        self.sum_right[k] * self.inverse_right
     }
 
     /// The variance of dimension `k` over both windows together, about each window's own mean
     /// (the pooled within-window variance).
     pub fn pooled_variance(&self, k: usize) -> f64 {
-        let weight = self.weight_left[k] + self.weight_right[k];
-        if weight <= 1e-9 {
+        let weight = self.left_weight() + self.right_weight();
+        if weight <= 0.0 {
             return 0.0;
         }
-        let (ml, wl) = self.left(k);
-        let (mr, wr) = self.right(k);
-        let within = (self.square_left[k] - wl * ml * ml) + (self.square_right[k] - wr * mr * mr);
+        let within = (self.square_left[k] - self.sum_left[k] * self.left_mean(k))
+            + (self.square_right[k] - self.sum_right[k] * self.right_mean(k));
         (within / weight).max(0.0)
     }
 
     pub fn reset(&mut self) {
         self.sum_left.fill(0.0);
         self.square_left.fill(0.0);
-        self.weight_left.fill(0.0);
+        self.weight_left = 0.0;
         self.sum_right.fill(0.0);
         self.square_right.fill(0.0);
-        self.weight_right.fill(0.0);
+        self.weight_right = 0.0;
+        self.inverse_left = 0.0;
+        self.inverse_right = 0.0;
+        self.ring_w.fill(0.0);
         self.pushed = 0;
         self.real = 0;
-    }
-}
-
-fn mean(sum: f64, weight: f64) -> (f64, f64) {
-    // Weights are sums of small integers or of exact f32 values: a tiny positive residue would be
-    // an error, not data.
-    if weight > 1e-9 {
-        (sum / weight, weight)
-    } else {
-        (0.0, 0.0)
     }
 }
 
@@ -506,12 +554,12 @@ mod tests {
         let mut t = TwoSided::new(1, half);
         let mut got = Vec::new();
         for &x in &xs {
-            if let Some(i) = t.push(&[x], &[1.0]) {
-                got.push((i, t.left(0).0, t.right(0).0));
+            if let Some(i) = t.push(&[x], 1.0) {
+                got.push((i, t.left_mean(0), t.right_mean(0)));
             }
         }
         while let Some(i) = t.pad() {
-            got.push((i, t.left(0).0, t.right(0).0));
+            got.push((i, t.left_mean(0), t.right_mean(0)));
         }
         assert_eq!(got.len(), xs.len(), "one boundary per frame");
         for (i, left, right) in got {
@@ -524,8 +572,15 @@ mod tests {
                     v.iter().sum::<f64>() / v.len() as f64
                 }
             };
-            assert_eq!(left, mean(i.saturating_sub(half)..i), "left {i}");
-            assert_eq!(right, mean(i..(i + half).min(xs.len())), "right {i}");
+            // Means are sums times a reciprocal: equal to the quotient within an ulp or two.
+            assert!(
+                (left - mean(i.saturating_sub(half)..i)).abs() < 1e-12,
+                "left {i}"
+            );
+            assert!(
+                (right - mean(i..(i + half).min(xs.len()))).abs() < 1e-12,
+                "right {i}"
+            );
         }
     }
 

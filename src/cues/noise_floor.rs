@@ -53,7 +53,6 @@ const SCALE: f32 = 1.5;
 pub(crate) struct NoiseFloor {
     hop_s: f64,
     sides: TwoSided,
-    weights: [f32; BAND_COUNT],
     /// Band levels of the pause-like frames of the current run, until the run is long enough to
     /// count (then later frames of the run pass straight through).
     run: Vec<f32>,
@@ -68,7 +67,6 @@ impl NoiseFloor {
         NoiseFloor {
             hop_s,
             sides: TwoSided::new(BAND_COUNT, (SIDE_S / hop_s).round() as usize),
-            weights: [0.0; BAND_COUNT],
             run: Vec::with_capacity(min_run_frames * BAND_COUNT),
             run_frames: 0,
             min_run_frames,
@@ -83,8 +81,7 @@ impl NoiseFloor {
 
     /// Pushes one frame into the two-sided means with `weight` (1 = a pause frame).
     fn push_sides(&mut self, bands: &[f32], weight: f32) {
-        self.weights.fill(weight);
-        if self.sides.push(bands, &self.weights).is_some() {
+        if self.sides.push(bands, weight).is_some() {
             self.emit();
         }
     }
@@ -108,16 +105,13 @@ fn new_track(hop_s: f64) -> CueTrack {
 /// The RMS over bands of the standardised difference of the two sides' mean pause levels, and
 /// its confidence.
 fn step(sides: &TwoSided, hop_s: f64) -> (f32, f32) {
-    // Every band has the same weights (the frame's class), so band 0's weights stand for all.
-    let (_, left_frames) = sides.left(0);
-    let (_, right_frames) = sides.right(0);
-    let pause_s = left_frames.min(right_frames) * hop_s;
+    let pause_s = sides.left_weight().min(sides.right_weight()) * hop_s;
     if pause_s < MIN_PAUSE_SIDE_S {
         return (0.0, 0.0);
     }
     let mut sum_sq = 0.0;
     for band in 0..BAND_COUNT {
-        let d = sides.right(band).0 - sides.left(band).0;
+        let d = sides.right_mean(band) - sides.left_mean(band);
         sum_sq += d * d / sides.pooled_variance(band).max(MIN_VARIANCE_DB2);
     }
     let value = (sum_sq / BAND_COUNT as f64).sqrt() as f32;

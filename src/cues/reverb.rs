@@ -168,7 +168,9 @@ pub(crate) struct Reverb {
     delay_x: Vec<[f32; GROUPS]>,
     delay_w: Vec<[f32; GROUPS]>,
     frames_seen: u64,
-    sides: TwoSided,
+    /// One set of two-sided means per band group (each group's decays come at their own
+    /// frames).
+    sides: Vec<TwoSided>,
     histogram: [u32; HISTOGRAM_BINS],
     decays: u64,
     track: CueTrack,
@@ -191,7 +193,9 @@ impl Reverb {
             delay_x: vec![[0.0; GROUPS]; delay],
             delay_w: vec![[0.0; GROUPS]; delay],
             frames_seen: 0,
-            sides: TwoSided::new(GROUPS, (SIDE_S / hop_s).round() as usize),
+            sides: (0..GROUPS)
+                .map(|_| TwoSided::new(1, (SIDE_S / hop_s).round() as usize))
+                .collect(),
             histogram: [0; HISTOGRAM_BINS],
             decays: 0,
             track: new_track(hop_s),
@@ -222,7 +226,11 @@ impl Reverb {
         let (x, w) = (self.delay_x[slot], self.delay_w[slot]);
         self.delay_x[slot] = [0.0; GROUPS];
         self.delay_w[slot] = [0.0; GROUPS];
-        if self.sides.push(&x, &w).is_some() {
+        let mut complete = false;
+        for (group, sides) in self.sides.iter_mut().enumerate() {
+            complete |= sides.push(&x[group..=group], w[group]).is_some();
+        }
+        if complete {
             self.emit();
         }
     }
@@ -231,8 +239,9 @@ impl Reverb {
         let (mut left_total, mut right_total) = (0.0, 0.0);
         let (mut sum_sq, mut compared) = (0.0, 0);
         for group in 0..GROUPS {
-            let (left_mean, left_n) = self.sides.left(group);
-            let (right_mean, right_n) = self.sides.right(group);
+            let sides = &self.sides[group];
+            let (left_mean, left_n) = (sides.left_mean(0), sides.left_weight());
+            let (right_mean, right_n) = (sides.right_mean(0), sides.right_weight());
             left_total += left_n;
             right_total += right_n;
             if left_n >= MIN_GROUP_DECAYS_SIDE && right_n >= MIN_GROUP_DECAYS_SIDE {
@@ -341,7 +350,14 @@ impl FrameCue for Reverb {
         for frame in self.frames_seen.saturating_sub(delay)..self.frames_seen {
             self.release(frame);
         }
-        while self.sides.pad().is_some() {
+        loop {
+            let mut complete = false;
+            for sides in &mut self.sides {
+                complete |= sides.pad().is_some();
+            }
+            if !complete {
+                break;
+            }
             self.emit();
         }
         let mut track = std::mem::replace(&mut self.track, new_track(self.hop_s));
@@ -363,7 +379,7 @@ impl FrameCue for Reverb {
             track.abstain(usability);
         }
         // Reset for the next clip.
-        self.sides.reset();
+        self.sides.iter_mut().for_each(TwoSided::reset);
         self.groups.iter_mut().for_each(Decay::reset);
         self.delay_x.iter_mut().for_each(|x| *x = [0.0; GROUPS]);
         self.delay_w.iter_mut().for_each(|w| *w = [0.0; GROUPS]);

@@ -99,6 +99,10 @@ pub struct WaveformCue {
     block_len: usize,
     /// The last two samples before the current position (x[n−1], x[n−2]).
     previous: [f32; 2],
+    /// Scratch for one block's |residual|.
+    residual: Vec<f32>,
+    /// The start of a block whose end has not been pushed yet.
+    partial: Vec<f32>,
     position: u64,
     // The block being filled.
     in_block: usize,
@@ -109,6 +113,8 @@ pub struct WaveformCue {
     ring_mean: Vec<f32>,
     ring_peak: Vec<f32>,
     ring_rest: Vec<f32>,
+    /// The ring's mean |residual| values in order (by `f32::total_cmp`), for the median.
+    sorted: Vec<f32>,
     blocks_done: u64,
     scratch: Vec<f32>,
     dc: TwoSided,
@@ -146,6 +152,8 @@ impl WaveformCue {
             rate_hz,
             block_len,
             previous: [0.0; 2],
+            residual: vec![0.0; block_len],
+            partial: Vec::with_capacity(block_len),
             position: 0,
             in_block: 0,
             block_abs_sum: 0.0,
@@ -154,6 +162,7 @@ impl WaveformCue {
             ring_mean: vec![0.0; ring],
             ring_peak: vec![0.0; ring],
             ring_rest: vec![0.0; ring],
+            sorted: Vec::with_capacity(ring + 1),
             blocks_done: 0,
             scratch: Vec::with_capacity(2 * SCALE_NEIGHBOUR_BLOCKS),
             dc: TwoSided::new(
@@ -173,78 +182,88 @@ impl WaveformCue {
         })
     }
 
-    /// Residual statistics and the sum of `chunk` (all inside one block) into the block
-    /// accumulators, in one pass; returns the smallest |sample| of the chunk.
-    fn residuals(&mut self, chunk: &[f32]) -> f32 {
-        let [mut p1, mut p2] = self.previous;
-        let mut smallest = f32::INFINITY;
-        let mut sum = 0.0_f32;
-        // The first two samples need the previous chunk's tail.
-        let head = chunk.len().min(2);
-        for &x in &chunk[..head] {
-            let e = (x - 2.0 * p1 + p2).abs();
-            self.block_abs_sum += e;
-            self.block_peak = self.block_peak.max(e);
-            smallest = smallest.min(x.abs());
-            sum += x;
-            p2 = p1;
-            p1 = x;
-        }
-        if chunk.len() > 2 {
-            // Eight independent lanes, so the compiler can vectorise.
-            let (mut sums, mut peaks) = ([0.0_f32; 8], [0.0_f32; 8]);
-            let (mut totals, mut smallests) = ([0.0_f32; 8], [f32::INFINITY; 8]);
-            let (a, b, c) = (
-                &chunk[2..],
-                &chunk[1..chunk.len() - 1],
-                &chunk[..chunk.len() - 2],
-            );
-            let whole = a.len() / 8 * 8;
-            for ((x, y), z) in a[..whole]
-                .chunks_exact(8)
-                .zip(b[..whole].chunks_exact(8))
-                .zip(c[..whole].chunks_exact(8))
-            {
-                for l in 0..8 {
-                    let e = (x[l] - 2.0 * y[l] + z[l]).abs();
-                    sums[l] += e;
-                    peaks[l] = if e > peaks[l] { e } else { peaks[l] };
-                    totals[l] += x[l];
-                    let m = x[l].abs();
-                    smallests[l] = if m < smallests[l] { m } else { smallests[l] };
-                }
-            }
-            for ((&x, &y), &z) in a[whole..].iter().zip(&b[whole..]).zip(&c[whole..]) {
-                let e = (x - 2.0 * y + z).abs();
-                sums[0] += e;
-                peaks[0] = peaks[0].max(e);
-                totals[0] += x;
-                smallests[0] = smallests[0].min(x.abs());
-            }
-            self.block_abs_sum += sums.iter().sum::<f32>();
-            self.block_peak = peaks.iter().fold(self.block_peak, |m, &p| m.max(p));
-            sum += totals.iter().sum::<f32>();
-            smallest = smallests.iter().fold(smallest, |m, &p| m.min(p));
-            p1 = chunk[chunk.len() - 1];
-            p2 = chunk[chunk.len() - 2];
-        }
-        self.previous = [p1, p2];
-        self.block_sum += f64::from(sum);
-        smallest
+    /// Reads one whole block (the last may be shorter): residuals, silence, then the block's
+    /// statistics.
+    fn read_block(&mut self, block: &[f32]) {
+        let zeros = self.residuals(block);
+        self.silence(block, zeros);
+        self.position += block.len() as u64;
+        self.in_block = block.len();
+        self.close_block();
     }
 
-    /// Runs of digital zeros in `chunk`, which starts at sample `self.position`; `smallest` is
-    /// the chunk's smallest |sample|.
-    fn silence(&mut self, chunk: &[f32], smallest: f32) {
-        if smallest > ZERO_TOLERANCE {
-            self.close_run(self.position);
+    /// Reads the block gathered in `partial`.
+    fn read_partial(&mut self) {
+        let partial = std::mem::take(&mut self.partial);
+        self.read_block(&partial);
+        self.partial = partial;
+        self.partial.clear();
+    }
+
+    /// Residual statistics and the sum of `chunk` (one block) into the block accumulators;
+    /// returns how many of its samples are digital zeros (|x| ≤ [`ZERO_TOLERANCE`]). Written as three simple passes
+    /// (residuals into a scratch buffer, then two reductions in eight lanes), which the compiler
+    /// vectorises, where one fused loop it did not.
+    fn residuals(&mut self, chunk: &[f32]) -> usize {
+        let n = chunk.len();
+        let residual = &mut self.residual[..n];
+        let [p1, p2] = self.previous;
+        // The first two samples need the previous chunk's tail.
+        if n >= 1 {
+            residual[0] = (chunk[0] - 2.0 * p1 + p2).abs();
+        }
+        if n >= 2 {
+            residual[1] = (chunk[1] - 2.0 * chunk[0] + p1).abs();
+            for (((e, &x), &y), &z) in residual[2..]
+                .iter_mut()
+                .zip(&chunk[2..])
+                .zip(&chunk[1..n - 1])
+                .zip(&chunk[..n - 2])
+            {
+                *e = (x - 2.0 * y + z).abs();
+            }
+        }
+        let (abs_sum, peak) = sum_and_max(residual);
+        self.block_abs_sum += abs_sum;
+        self.block_peak = self.block_peak.max(peak);
+        let (sum, zeros) = sum_and_zeros(chunk);
+        self.block_sum += f64::from(sum);
+        self.previous = match n {
+            0 => [p1, p2],
+            1 => [chunk[0], p1],
+            _ => [chunk[n - 1], chunk[n - 2]],
+        };
+        zeros
+    }
+
+    /// Runs of digital zeros in `chunk`, which starts at sample `self.position` and holds
+    /// `zeros` digital zeros. Quiet audio has a sample near zero in most blocks, so the chunk is
+    /// scanned sample by sample only where a long enough run can be: to end a run already open,
+    /// and when the chunk holds at least a minimum run's worth of zeros; otherwise only the zeros
+    /// at its end (a run that may go on) are counted.
+    fn silence(&mut self, chunk: &[f32], zeros: usize) {
+        let is_zero = |x: &f32| x.abs() <= ZERO_TOLERANCE;
+        let mut start = 0;
+        if self.zero_run > 0 {
+            let ended = chunk.iter().position(|x| !is_zero(x));
+            let Some(end) = ended else {
+                self.zero_run += chunk.len() as u64;
+                return;
+            };
+            self.zero_run += end as u64;
+            self.close_run(self.position + end as u64);
+            start = end;
+        }
+        let rest = &chunk[start..];
+        if ((zeros - start) as u64) < self.min_silence_samples {
+            self.zero_run = rest.iter().rev().take_while(|x| is_zero(x)).count() as u64;
             return;
         }
-        for (n, &x) in chunk.iter().enumerate() {
-            if x.abs() <= ZERO_TOLERANCE {
+        for (n, x) in rest.iter().enumerate() {
+            if is_zero(x) {
                 self.zero_run += 1;
             } else {
-                self.close_run(self.position + n as u64);
+                self.close_run(self.position + (start + n) as u64);
             }
         }
     }
@@ -267,8 +286,19 @@ impl WaveformCue {
     /// Closes the current block: residual statistics into the ring, DC into the two-sided means.
     fn close_block(&mut self) {
         let n = self.in_block.max(1) as f32;
-        let slot = (self.blocks_done % self.ring_mean.len() as u64) as usize;
-        self.ring_mean[slot] = self.block_abs_sum / n;
+        let ring = self.ring_mean.len() as u64;
+        let slot = (self.blocks_done % ring) as usize;
+        let mean = self.block_abs_sum / n;
+        // The sorted window follows the ring: the block leaving it out, this one in.
+        if self.blocks_done >= ring {
+            let old = self.ring_mean[slot];
+            if let Ok(at) = self.sorted.binary_search_by(|x| x.total_cmp(&old)) {
+                self.sorted.remove(at);
+            }
+        }
+        let at = self.sorted.partition_point(|x| x.total_cmp(&mean).is_lt());
+        self.sorted.insert(at, mean);
+        self.ring_mean[slot] = mean;
         self.ring_peak[slot] = self.block_peak;
         // The block's own scale without its peak sample: a click is one or two samples.
         self.ring_rest[slot] = (self.block_abs_sum - self.block_peak).max(0.0) / (n - 1.0).max(1.0);
@@ -280,7 +310,7 @@ impl WaveformCue {
         self.block_peak = 0.0;
         self.block_sum = 0.0;
         if self.blocks_done > SCALE_NEIGHBOUR_BLOCKS as u64 {
-            self.score_click(self.blocks_done - 1 - SCALE_NEIGHBOUR_BLOCKS as u64);
+            self.score_click(self.blocks_done - 1 - SCALE_NEIGHBOUR_BLOCKS as u64, true);
         }
         if self.blocks_done.is_multiple_of(DC_BLOCKS as u64) {
             self.close_dc_block();
@@ -288,24 +318,43 @@ impl WaveformCue {
     }
 
     /// Pushes the click value of `block`, whose neighbours (as far as they exist) are in the ring.
-    fn score_click(&mut self, block: u64) {
+    /// `window_is_sorted`: the sorted window holds exactly `block` and its neighbours (true while
+    /// streaming: the window ends `SCALE_NEIGHBOUR_BLOCKS` after `block`; not for the last blocks
+    /// of the clip, whose neighbourhoods are cut short).
+    fn score_click(&mut self, block: u64, window_is_sorted: bool) {
         let ring = self.ring_mean.len() as u64;
-        self.scratch.clear();
-        let first = block.saturating_sub(SCALE_NEIGHBOUR_BLOCKS as u64);
-        let last = (block + SCALE_NEIGHBOUR_BLOCKS as u64).min(self.blocks_done - 1);
-        for j in first..=last {
-            if j != block {
-                self.scratch.push(self.ring_mean[(j % ring) as usize]);
-            }
-        }
-        let neighbours = if self.scratch.is_empty() {
-            MIN_SCALE
-        } else {
-            let middle = self.scratch.len() / 2;
-            let (_, median, _) = self.scratch.select_nth_unstable_by(middle, f32::total_cmp);
-            *median
-        };
         let slot = (block % ring) as usize;
+        let neighbours = if window_is_sorted && self.sorted.len() > 1 {
+            // The upper median of the window without the block's own value (a copy of it if the
+            // value occurs twice: the same multiset either way), as select_nth gives it below.
+            let own = self.ring_mean[slot];
+            let rank = self
+                .sorted
+                .binary_search_by(|x| x.total_cmp(&own))
+                .unwrap_or_else(|at| at);
+            let middle = (self.sorted.len() - 1) / 2;
+            if middle < rank {
+                self.sorted[middle]
+            } else {
+                self.sorted[middle + 1]
+            }
+        } else {
+            self.scratch.clear();
+            let first = block.saturating_sub(SCALE_NEIGHBOUR_BLOCKS as u64);
+            let last = (block + SCALE_NEIGHBOUR_BLOCKS as u64).min(self.blocks_done - 1);
+            for j in first..=last {
+                if j != block {
+                    self.scratch.push(self.ring_mean[(j % ring) as usize]);
+                }
+            }
+            if self.scratch.is_empty() {
+                MIN_SCALE
+            } else {
+                let middle = self.scratch.len() / 2;
+                let (_, median, _) = self.scratch.select_nth_unstable_by(middle, f32::total_cmp);
+                *median
+            }
+        };
         let peak = self.ring_peak[slot];
         // A click stands out against its neighbours and against the rest of its own block; an
         // onset (a plosive after silence) stands out only against the silence before it.
@@ -325,7 +374,7 @@ impl WaveformCue {
         let mean = (self.dc_sum / self.dc_samples as f64) as f32;
         self.dc_sum = 0.0;
         self.dc_samples = 0;
-        if let Some(boundary) = self.dc.push(&[mean], &[1.0]) {
+        if let Some(boundary) = self.dc.push(&[mean], 1.0) {
             self.score_dc(boundary);
         }
     }
@@ -334,8 +383,8 @@ impl WaveformCue {
     /// Its click value is already in the track: the DC windows (1 s) reach further ahead than the
     /// click's neighbours (64 ms).
     fn score_dc(&mut self, boundary: u64) {
-        let (left, left_n) = self.dc.left(0);
-        let (right, right_n) = self.dc.right(0);
+        let (left, left_n) = (self.dc.left_mean(0), self.dc.left_weight());
+        let (right, right_n) = (self.dc.right_mean(0), self.dc.right_weight());
         let spread = DC_SPREAD_FACTOR * self.dc.pooled_variance(0).sqrt();
         let value = if left_n < 1.0 || right_n < 1.0 {
             0.0
@@ -354,12 +403,14 @@ impl WaveformCue {
 
     fn reset(&mut self) {
         self.previous = [0.0; 2];
+        self.partial.clear();
         self.position = 0;
         self.in_block = 0;
         self.block_abs_sum = 0.0;
         self.block_peak = 0.0;
         self.block_sum = 0.0;
         self.blocks_done = 0;
+        self.sorted.clear();
         self.dc.reset();
         self.dc_sum = 0.0;
         self.dc_samples = 0;
@@ -370,6 +421,44 @@ impl WaveformCue {
         self.dc_steps = 0;
         self.dc_above = false;
     }
+}
+
+/// The sum and the largest value of non-negative `values`, in eight independent lanes.
+fn sum_and_max(values: &[f32]) -> (f32, f32) {
+    let (mut sums, mut peaks) = ([0.0_f32; 8], [0.0_f32; 8]);
+    let mut lanes = values.chunks_exact(8);
+    for lane in &mut lanes {
+        for l in 0..8 {
+            sums[l] += lane[l];
+            peaks[l] = if lane[l] > peaks[l] {
+                lane[l]
+            } else {
+                peaks[l]
+            };
+        }
+    }
+    for &v in lanes.remainder() {
+        sums[0] += v;
+        peaks[0] = peaks[0].max(v);
+    }
+    (sums.iter().sum(), peaks.iter().fold(0.0, |m, &p| m.max(p)))
+}
+
+/// The sum of `values` and how many are digital zeros, in eight independent lanes.
+fn sum_and_zeros(values: &[f32]) -> (f32, usize) {
+    let (mut sums, mut zeros) = ([0.0_f32; 8], [0_u32; 8]);
+    let mut lanes = values.chunks_exact(8);
+    for lane in &mut lanes {
+        for l in 0..8 {
+            sums[l] += lane[l];
+            zeros[l] += u32::from(lane[l].abs() <= ZERO_TOLERANCE);
+        }
+    }
+    for &v in lanes.remainder() {
+        sums[0] += v;
+        zeros[0] += u32::from(v.abs() <= ZERO_TOLERANCE);
+    }
+    (sums.iter().sum(), zeros.iter().map(|&z| z as usize).sum())
 }
 
 fn new_track(block_len: usize, rate: f64) -> CueTrack {
@@ -392,30 +481,35 @@ impl SampleCue for WaveformCue {
         let blocks = samples.len() / self.block_len + 1;
         self.track.values.reserve(blocks);
         self.track.confidence.reserve(blocks);
+        // Whole blocks are read in place, each in one go, so the sums (in lanes) come out the
+        // same to the bit however the samples are split into pushes; only a block straddling
+        // two pushes is gathered in `partial` first.
         let mut rest = samples;
-        while !rest.is_empty() {
-            let n = (self.block_len - self.in_block).min(rest.len());
-            let (chunk, tail) = rest.split_at(n);
-            let smallest = self.residuals(chunk);
-            self.silence(chunk, smallest);
-            self.position += n as u64;
-            self.in_block += n;
-            rest = tail;
-            if self.in_block == self.block_len {
-                self.close_block();
+        if !self.partial.is_empty() {
+            let n = (self.block_len - self.partial.len()).min(rest.len());
+            self.partial.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            if self.partial.len() == self.block_len {
+                self.read_partial();
             }
         }
+        while rest.len() >= self.block_len {
+            let (block, tail) = rest.split_at(self.block_len);
+            self.read_block(block);
+            rest = tail;
+        }
+        self.partial.extend_from_slice(rest);
     }
 
     fn finish(&mut self) -> CueTrack {
-        if self.in_block > 0 {
-            self.close_block();
+        if !self.partial.is_empty() {
+            self.read_partial();
         }
         self.close_dc_block();
         // Blocks still waiting for their right-hand neighbours.
         let waiting = self.blocks_done.min(SCALE_NEIGHBOUR_BLOCKS as u64);
         for block in self.blocks_done - waiting..self.blocks_done {
-            self.score_click(block);
+            self.score_click(block, false);
         }
         while let Some(boundary) = self.dc.pad() {
             self.score_dc(boundary);
@@ -458,5 +552,132 @@ impl SampleCue for WaveformCue {
         }
         self.reset();
         track
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The click values computed the slow, obvious way: residuals sample by sample, each block's
+    /// neighbours sorted.
+    fn brute_force_clicks(samples: &[f32], block_len: usize) -> Vec<f32> {
+        let residual: Vec<f32> = (0..samples.len())
+            .map(|n| {
+                let at = |k: isize| if k < 0 { 0.0 } else { samples[k as usize] };
+                let n = n as isize;
+                (at(n) - 2.0 * at(n - 1) + at(n - 2)).abs()
+            })
+            .collect();
+        let blocks: Vec<(f32, f32, f32)> = residual
+            .chunks(block_len)
+            .map(|b| {
+                let sum: f32 = b.iter().sum();
+                let peak = b.iter().copied().fold(0.0, f32::max);
+                let n = b.len() as f32;
+                (sum / n, peak, (sum - peak).max(0.0) / (n - 1.0).max(1.0))
+            })
+            .collect();
+        (0..blocks.len())
+            .map(|j| {
+                let first = j.saturating_sub(SCALE_NEIGHBOUR_BLOCKS);
+                let last = (j + SCALE_NEIGHBOUR_BLOCKS).min(blocks.len() - 1);
+                let mut neighbours: Vec<f32> = (first..=last)
+                    .filter(|&k| k != j)
+                    .map(|k| blocks[k].0)
+                    .collect();
+                neighbours.sort_by(f32::total_cmp);
+                let median = neighbours
+                    .get(neighbours.len() / 2)
+                    .copied()
+                    .unwrap_or(MIN_SCALE);
+                let (_, peak, rest) = blocks[j];
+                peak / median.max(rest).max(MIN_SCALE) / CLICK_RATIO
+            })
+            .collect()
+    }
+
+    #[test]
+    fn silence_runs_are_found_whole_for_any_chunking() {
+        // At 16 kHz a run must last 80 samples (5 ms). Runs: leading padding (ignored), 500
+        // samples across two blocks, 50 samples (too short), 100 samples from a block boundary
+        // (1280 = 10 · 128), and trailing padding (ignored).
+        let mut samples: Vec<f32> = (0..8000)
+            .map(|n| 0.01 * ((n as f32) * 0.7).sin() + 0.02)
+            .collect();
+        for range in [
+            0..200,
+            1000..1500,
+            3000..3050,
+            1280 * 4..1280 * 4 + 100,
+            7900..8000,
+        ] {
+            samples[range].fill(0.0);
+        }
+        for chunk in [1, 7, 128, 383, 8000] {
+            let mut cue = WaveformCue::new(16_000).expect("valid");
+            for part in samples.chunks(chunk) {
+                cue.push(part);
+            }
+            let track = cue.finish();
+            assert_eq!(track.usability.facts["silence_runs"], 2, "chunk {chunk}");
+            let edges: Vec<usize> = (0..track.len())
+                .filter(|&i| track.values[i] >= SILENCE_EDGE_VALUE)
+                .collect();
+            // Blocks of 128 samples: edges at samples 1000, 1500, 5120 and 5220.
+            assert_eq!(edges, vec![7, 11, 40], "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn click_values_match_a_brute_force_computation_for_any_chunking() {
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let samples: Vec<f32> = (0..40_000)
+            .map(|n| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let noise = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                // Bursts of different levels, and a click now and then.
+                let level = [0.01, 0.2, 0.05][(n / 3000) % 3];
+                let click = if n % 7919 == 7000 { 0.5 } else { 0.0 };
+                level * noise + click
+            })
+            .collect();
+        let expected = brute_force_clicks(&samples, 128);
+        let mut first: Option<Vec<f32>> = None;
+        for chunk in [1, 7, 128, 1000, 40_000] {
+            let mut cue = WaveformCue::new(16_000).expect("valid");
+            for part in samples.chunks(chunk) {
+                cue.push(part);
+            }
+            let track = cue.finish();
+            assert_eq!(track.len(), expected.len());
+            for (i, (&got, &want)) in track.values.iter().zip(&expected).enumerate() {
+                // The track is the largest detector: the DC detector may raise a block, never
+                // lower it; where a click dominates, the value is the click's. (Lane-wise sums
+                // differ from sequential ones in the last bits.)
+                let tolerance = 1e-4 * want.max(1.0);
+                assert!(
+                    got >= want - tolerance,
+                    "chunk {chunk}, block {i}: {got} < {want}"
+                );
+                if want >= 0.5 {
+                    assert!((got - want).abs() <= tolerance, "chunk {chunk}, block {i}");
+                }
+            }
+            // However the samples arrive, the track is the same to the bit.
+            match &first {
+                None => first = Some(track.values),
+                Some(values) => assert_eq!(&track.values, values, "chunk {chunk}"),
+            }
+        }
+        // Of the five clicks, three fall in the loudest bursts, where 0.5 stays under the
+        // threshold; the one in the quietest burst is well above it.
+        assert!(
+            expected.iter().filter(|&&v| v >= 1.0).count() == 1,
+            "the clicks are found: {:?}",
+            expected.iter().filter(|&&v| v >= 0.5).collect::<Vec<_>>()
+        );
     }
 }
