@@ -909,14 +909,15 @@ fn splice_candidates_find_the_joint_of_two_readers_and_nothing_in_one() {
     joined.extend_from_slice(&b);
     let options = clip_provenance::CandidateOptions::default();
     let candidates = clip_provenance::find_splice_candidates(&all_cues(&joined), &options);
-    println!("joined: {candidates:?}");
     let at_joint: Vec<_> = candidates
         .iter()
         .filter(|c| (c.time_s - 6.0).abs() <= 0.5)
         .collect();
     assert_eq!(at_joint.len(), 1, "{candidates:?}");
-    assert!(at_joint[0].cues.contains_key(&CueKey::Channel), "{candidates:?}");
+    assert!(
+        at_joint[0].cues.contains_key(&CueKey::Channel),
+        "{candidates:?}"
+    );
     let unedited = clip_provenance::find_splice_candidates(&all_cues(&a), &options);
-    println!("unedited: {unedited:?}");
     assert!(unedited.is_empty(), "{unedited:?}");
 }
