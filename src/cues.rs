@@ -7,12 +7,15 @@
 //!
 //! | key | cue | reads | value unit |
 //! |---|---|---|---|
-//! | `noise_floor` | [`NoiseFloorCue`]: background level in pauses, each side of an instant | spectrogram | dB |
-//! | `channel` | [`ChannelCue`]: long-term spectral shape of speech, each side | spectrogram | dB |
-//! | `enf` | [`EnfCue`]: mains hum (50/60 Hz and harmonics) tracked in phase and frequency | analysis-rate samples | rad |
-//! | `codec` | [`CodecCue`]: band limit and dead bands left by an earlier lossy encoding | native-rate samples | dB |
-//! | `waveform` | [`WaveformCue`]: clicks, DC steps, inserted digital silence | native-rate samples | threshold multiples |
-//! | `reverb` | [`ReverbCue`]: decay rate after speech offsets, each side | spectrogram | octaves |
+//! | `noise_floor` | [`NoiseFloorCue`]: background level in pauses, each side of an instant | spectrogram | `sd` (dB for a steady background) |
+//! | `channel` | [`ChannelCue`]: long-term spectral shape of voiced speech, each side | spectrogram | `sd` |
+//! | `enf` | [`EnfCue`]: mains hum (50/60 Hz and harmonics) tracked in phase | analysis-rate samples | `rad` |
+//! | `codec` | [`CodecCue`]: bands left dead by an earlier lossy encoding, each side | native-rate samples | `fraction` of bands |
+//! | `waveform` | [`WaveformCue`]: clicks, DC steps, inserted digital silence | native-rate samples | `threshold multiples` |
+//! | `reverb` | [`ReverbCue`]: decay rate after speech offsets, each side | spectrogram | `octaves` |
+//!
+//! `sd`: per band, the difference of the two sides' means over their pooled standard deviation
+//! (at least 1 dB), RMS over the bands.
 //!
 //! Every cue gives a [`CueTrack`]: values ≥ 0 in the cue's own unit, high where a discontinuity
 //! is, a confidence in [0, 1] per value (0 where the cue abstains), and a [`CueUsability`] for the
@@ -199,6 +202,12 @@ impl CueTrack {
         }
     }
 
+    /// Makes room for `additional` more instants.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.values.reserve(additional);
+        self.confidence.reserve(additional);
+    }
+
     /// Appends one instant. Non-finite or negative values are stored as 0, confidence is clamped
     /// to [0, 1], and a zero confidence zeroes the value.
     pub(crate) fn push(&mut self, value: f32, confidence: f32) {
@@ -370,6 +379,8 @@ pub(crate) fn check_block(
 
 /// The three spectrogram cues behind one shared per-frame band analysis.
 trait FrameCue {
+    /// Makes room in the track for `frames` more values, so the per-frame loop never grows it.
+    fn reserve(&mut self, frames: usize);
     fn push_frame(&mut self, frame: &FrameView<'_>);
     /// Ends the clip (every frame has been pushed): the track. Resets the cue.
     fn finish_frames(&mut self, frames: &FrameFeatures) -> CueTrack;
@@ -405,6 +416,7 @@ macro_rules! spectrogram_cue {
                 &mut self,
                 block: &crate::spectrogram::Spectrogram,
             ) -> crate::error::Result<()> {
+                crate::cues::FrameCue::reserve(&mut self.inner, block.frames());
                 let inner = &mut self.inner;
                 self.frames
                     .push(block, |frame| crate::cues::FrameCue::push_frame(inner, frame))
@@ -488,6 +500,9 @@ impl CueSet {
     /// # Errors
     /// As [`SpectrogramCue::push`].
     pub fn push_spectrogram(&mut self, block: &Spectrogram) -> Result<()> {
+        self.noise_floor.reserve(block.frames());
+        self.channel.reserve(block.frames());
+        self.reverb.reserve(block.frames());
         let (noise_floor, channel, reverb) =
             (&mut self.noise_floor, &mut self.channel, &mut self.reverb);
         self.frames.push(block, |frame| {

@@ -110,6 +110,10 @@ fn is_sonorant(bands_db: &[f32]) -> bool {
 }
 
 impl FrameCue for Channel {
+    fn reserve(&mut self, frames: usize) {
+        self.track.reserve(frames);
+    }
+
     fn push_frame(&mut self, frame: &FrameView<'_>) {
         let weight = if frame.class == FrameClass::Speech && is_sonorant(frame.bands_db) {
             1.0

@@ -313,10 +313,7 @@ impl SampleCue for CodecCue {
     }
 
     fn push(&mut self, samples: &[f32]) {
-        self.track.values.reserve(samples.len() / self.hop_len + 1);
-        self.track
-            .confidence
-            .reserve(samples.len() / self.hop_len + 1);
+        self.track.reserve(samples.len() / self.hop_len + 1);
         let mut rest = samples;
         while !rest.is_empty() {
             if self.skip > 0 {

@@ -584,8 +584,7 @@ fn jumps(
         let b = blocks[j][line];
         Complex64::new(f64::from(b.re), f64::from(b.im))
     };
-    track.values.reserve(blocks.len() + 1);
-    track.confidence.reserve(blocks.len() + 1);
+    track.reserve(blocks.len() + 1);
     for i in 0..=blocks.len() {
         let left_end = i.checked_sub(frame_blocks).map_or(0, |k| k + 1);
         let left_start = left_end.saturating_sub(fit);

@@ -119,6 +119,10 @@ fn step(sides: &TwoSided, hop_s: f64) -> (f32, f32) {
 }
 
 impl FrameCue for NoiseFloor {
+    fn reserve(&mut self, frames: usize) {
+        self.track.reserve(frames);
+    }
+
     fn push_frame(&mut self, frame: &FrameView<'_>) {
         if frame.class != FrameClass::Pause {
             // A run too short to be a pause does not count.

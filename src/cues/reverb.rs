@@ -290,6 +290,10 @@ fn new_track(hop_s: f64) -> CueTrack {
 }
 
 impl FrameCue for Reverb {
+    fn reserve(&mut self, frames: usize) {
+        self.track.reserve(frames);
+    }
+
     fn push_frame(&mut self, frame: &FrameView<'_>) {
         let j = frame.index;
         let delay = self.delay_x.len() as u64;

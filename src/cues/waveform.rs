@@ -479,8 +479,7 @@ impl SampleCue for WaveformCue {
 
     fn push(&mut self, samples: &[f32]) {
         let blocks = samples.len() / self.block_len + 1;
-        self.track.values.reserve(blocks);
-        self.track.confidence.reserve(blocks);
+        self.track.reserve(blocks);
         // Whole blocks are read in place, each in one go, so the sums (in lanes) come out the
         // same to the bit however the samples are split into pushes; only a block straddling
         // two pushes is gathered in `partial` first.
