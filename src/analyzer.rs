@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cues::{CueSet, CueTrack, cue_usability};
 use crate::decode::{
     Audio, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_SAMPLE_RATE_HZ,
 };
@@ -115,13 +116,16 @@ impl Config {
     }
 }
 
-/// A finished analysis: the report, and the picture to render it on.
+/// A finished analysis: the report, the picture to render it on, and the splice-cue tracks.
 #[derive(Debug, Clone)]
 pub struct Analysis {
     /// The report.
     pub report: Report,
     /// The clip's spectrogram, pooled to at most `Config::picture_max_columns` columns.
     pub picture: Picture,
+    /// One track per splice cue, in the order of [`crate::CueKey::ALL`] (raw evidence, not yet
+    /// fused or calibrated). [`crate::cue_usability`] gives the report's `cues` object.
+    pub cues: Vec<CueTrack>,
 }
 
 impl Analysis {
@@ -292,50 +296,72 @@ impl<'a> Analyzer<'a> {
         let mut analysis_signal = Vec::new();
         resampler.push(&mono, &mut analysis_signal);
         resampler.finish(&mut analysis_signal);
-        let mut stages = Stages::new(&self.config, &self.fingerprint_settings()?)?;
-        stages.push(&analysis_signal)?;
-        let (picture, fingerprint) = stages.finish()?;
-        let report = self.report(
-            name.to_string(),
-            audio.frames(),
-            audio.info.clone(),
-            None,
-            audio.warnings.clone(),
-            &fingerprint,
+        let mut stages = Stages::new(
+            &self.config,
+            &self.fingerprint_settings()?,
+            Some(audio.info.sample_rate),
         )?;
-        Ok(Analysis { report, picture })
+        stages.push(&analysis_signal)?;
+        stages.cues.push_native(&mono);
+        let (picture, fingerprint, cues) = stages.finish()?;
+        let decoded = Decoded {
+            input: name.to_string(),
+            native_samples: audio.frames(),
+            audio: audio.info.clone(),
+            container: None,
+            warnings: audio.warnings.clone(),
+        };
+        let report = self.report(decoded, &fingerprint, &cues)?;
+        Ok(Analysis {
+            report,
+            picture,
+            cues,
+        })
     }
 
     fn run(&self, reader: AudioReader, input: String) -> Result<Analysis> {
         let mut stream = AnalysisStream::new(reader, self.config.analysis_rate_hz)?;
-        let mut stages = Stages::new(&self.config, &self.fingerprint_settings()?)?;
+        let mut stages = Stages::new(
+            &self.config,
+            &self.fingerprint_settings()?,
+            Some(stream.info().sample_rate),
+        )?;
         while let Some(block) = stream.next_block()? {
             stages.push(block)?;
+            stages.cues.push_native(stream.native_block());
         }
-        let (picture, fingerprint) = stages.finish()?;
+        let (picture, fingerprint, cues) = stages.finish()?;
         let facts = stream.container_facts().cloned();
         let info = stream.info().clone();
         let warnings = stream.take_warnings();
-        let report = self.report(
+        let decoded = Decoded {
             input,
-            stream.native_samples(),
-            info,
-            facts,
+            native_samples: stream.native_samples(),
+            audio: info,
+            container: facts,
             warnings,
-            &fingerprint,
-        )?;
-        Ok(Analysis { report, picture })
+        };
+        let report = self.report(decoded, &fingerprint, &cues)?;
+        Ok(Analysis {
+            report,
+            picture,
+            cues,
+        })
     }
 
     fn report(
         &self,
-        input: String,
-        native_samples: u64,
-        audio: crate::decode::AudioInfo,
-        container: Option<crate::container::ContainerFacts>,
-        warnings: Vec<String>,
+        decoded: Decoded,
         fingerprint: &Fingerprint,
+        cues: &[CueTrack],
     ) -> Result<Report> {
+        let Decoded {
+            input,
+            native_samples,
+            audio,
+            container,
+            warnings,
+        } = decoded;
         let duration_s = native_samples as f64 / f64::from(audio.sample_rate.max(1));
         let base_name = Path::new(&input)
             .file_name()
@@ -367,6 +393,7 @@ impl<'a> Analyzer<'a> {
             config: serde_json::to_value(&self.config)
                 .expect("Config serialises: plain fields only"),
             archive,
+            cues: Some(cue_usability(cues)),
             matches,
             segments,
             warnings,
@@ -374,15 +401,31 @@ impl<'a> Analyzer<'a> {
     }
 }
 
+/// What decoding the clip gave, for the report.
+struct Decoded {
+    input: String,
+    native_samples: u64,
+    audio: crate::decode::AudioInfo,
+    container: Option<crate::container::ContainerFacts>,
+    warnings: Vec<String>,
+}
+
 /// The consumers of the analysis signal, fed block by block.
 struct Stages {
     spectrogram: SpectrogramStream,
     picture: Picture,
     fingerprint: FingerprintBuilder,
+    /// The splice cues; native-rate samples go straight to `cues.push_native`.
+    cues: CueSet,
 }
 
 impl Stages {
-    fn new(config: &Config, settings: &IndexSettings) -> Result<Stages> {
+    /// `native_rate_hz`: the rate of the native mono samples that will be fed, if any.
+    fn new(
+        config: &Config,
+        settings: &IndexSettings,
+        native_rate_hz: Option<u32>,
+    ) -> Result<Stages> {
         let rate = config.analysis_rate_hz;
         let bin_hz = f64::from(rate) / config.spectrogram.window_samples as f64;
         let fingerprint = FingerprintBuilder::new(
@@ -401,24 +444,30 @@ impl Stages {
             )?,
             picture: Picture::new(rate, &config.spectrogram, config.picture_max_columns)?,
             fingerprint,
+            cues: CueSet::new(rate, &config.spectrogram, native_rate_hz)?,
         })
     }
 
     fn push(&mut self, samples: &[f32]) -> Result<()> {
-        let (picture, fingerprint) = (&mut self.picture, &mut self.fingerprint);
+        self.cues.push_analysis(samples);
+        let (picture, fingerprint, cues) =
+            (&mut self.picture, &mut self.fingerprint, &mut self.cues);
         self.spectrogram.push(samples, |block| {
             fingerprint.push(block);
-            picture.push(block)
+            picture.push(block)?;
+            cues.push_spectrogram(block)
         })
     }
 
-    fn finish(mut self) -> Result<(Picture, Fingerprint)> {
-        let (picture, fingerprint) = (&mut self.picture, &mut self.fingerprint);
+    fn finish(mut self) -> Result<(Picture, Fingerprint, Vec<CueTrack>)> {
+        let (picture, fingerprint, cues) =
+            (&mut self.picture, &mut self.fingerprint, &mut self.cues);
         self.spectrogram.finish(|block| {
             fingerprint.push(block);
-            picture.push(block)
+            picture.push(block)?;
+            cues.push_spectrogram(block)
         })?;
-        Ok((self.picture, self.fingerprint.finish()))
+        Ok((self.picture, self.fingerprint.finish(), self.cues.finish()))
     }
 }
 
@@ -458,6 +507,26 @@ mod tests {
             ..Config::default()
         };
         assert!(matches!(duration.validate(), Err(Error::Config { .. })));
+    }
+
+    #[test]
+    fn analyze_audio_gives_every_cue_track_with_native_rate_cues_usable() {
+        // One second of a tone: too short for most cues, but the waveform cue, fed the native
+        // samples, is usable; every track is there, in the order of the report's keys.
+        let samples: Vec<f32> = (0..48_000).map(|n| (n as f32 * 0.05).sin() * 0.5).collect();
+        let audio = Audio::from_interleaved(samples, 48_000, 1).expect("valid");
+        let analysis = Analyzer::new(Config::default())
+            .expect("valid")
+            .analyze_audio(&audio, "tone")
+            .expect("runs");
+        let keys: Vec<_> = analysis.cues.iter().map(|t| t.key).collect();
+        assert_eq!(keys, crate::cues::CueKey::ALL.to_vec());
+        let waveform = &analysis.cues[4];
+        assert!(waveform.usability.usable, "{:?}", waveform.usability);
+        assert!(
+            !analysis.cues[2].usability.usable,
+            "1 s is too short for ENF"
+        );
     }
 
     #[test]

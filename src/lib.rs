@@ -4,6 +4,7 @@
 
 mod analyzer;
 mod container;
+mod cues;
 mod decode;
 mod error;
 mod fingerprint;
@@ -13,10 +14,15 @@ mod render;
 mod report;
 mod signal;
 mod spectrogram;
+mod splice;
 
 pub use analyzer::{Analysis, Analyzer, Config};
 pub use container::{
     ContainerFacts, Edit, Tag, TrackFacts, TrackKind, read_facts, read_facts_path,
+};
+pub use cues::{
+    ChannelCue, CodecCue, CueKey, CueSet, CueTrack, CueUsability, EnfCue, NoiseFloorCue, ReverbCue,
+    SampleCue, SpectrogramCue, WaveformCue, cue_usability,
 };
 pub use decode::{
     Audio, AudioBlock, AudioInfo, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_CHANNELS,
@@ -37,3 +43,4 @@ pub use signal::{
     AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono, read_analysis_signal,
 };
 pub use spectrogram::{Spectrogram, SpectrogramConfig, SpectrogramStream, Window};
+pub use splice::{CandidateOptions, SpliceCandidate, find_splice_candidates};

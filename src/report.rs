@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::container::ContainerFacts;
+use crate::cues::{CueKey, CueUsability};
 use crate::decode::AudioInfo;
 use crate::error::Result;
 use crate::index::Match;
@@ -41,6 +42,10 @@ pub struct Report {
     /// The archive searched: absent when no index was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archive: Option<ArchiveInfo>,
+    /// For each splice cue, whether it could be used on this clip, with its facts (e.g.
+    /// `enf.nominal_hz`); absent when the cues did not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cues: Option<std::collections::BTreeMap<CueKey, CueUsability>>,
     /// Every candidate match, archive and within-clip, strongest first, with its confidence;
     /// those at ≥ 0.5 are asserted.
     pub matches: Vec<Match>,
@@ -121,7 +126,7 @@ impl Report {
     /// place when `path` is a regular file or does not exist yet.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be written.
+    /// [`crate::Error::Io`] when the file cannot be written.
     pub fn write_json(&self, path: &Path) -> Result<()> {
         let mut text = self.to_json();
         text.push('\n');
@@ -229,6 +234,7 @@ mod tests {
             container: None,
             config: serde_json::json!({}),
             archive: None,
+            cues: None,
             matches: Vec::new(),
             segments: None,
             warnings: vec!["the file is truncated".into()],

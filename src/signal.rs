@@ -208,6 +208,8 @@ pub struct AnalysisStream {
     resampler: MonoResampler,
     rate_hz: u32,
     block: Vec<f32>,
+    /// The native-rate mono samples behind the latest block.
+    native: Vec<f32>,
     warnings: Vec<String>,
     native_samples: u64,
     finished: bool,
@@ -236,6 +238,7 @@ impl AnalysisStream {
             resampler,
             rate_hz,
             block: Vec::new(),
+            native: Vec::new(),
             warnings: Vec::new(),
             native_samples: 0,
             finished: false,
@@ -255,6 +258,14 @@ impl AnalysisStream {
     /// The container facts the decoder read, where the container reader knows the format.
     pub fn container_facts(&self) -> Option<&ContainerFacts> {
         self.facts.as_ref()
+    }
+
+    /// The mono samples at the native rate that the latest [`AnalysisStream::next_block`] call
+    /// consumed (for analyses that need the full band or every sample: codec traces, clicks).
+    /// Blocks of the two rates do not line up exactly (the resampler holds a few samples back),
+    /// but their concatenations are the whole signal at each rate.
+    pub fn native_block(&self) -> &[f32] {
+        &self.native
     }
 
     /// The decoder's warnings; complete once [`AnalysisStream::next_block`] has returned `None`.
@@ -279,6 +290,7 @@ impl AnalysisStream {
     /// As [`AudioReader::next_block`].
     pub fn next_block(&mut self) -> Result<Option<&[f32]>> {
         self.block.clear();
+        self.native.clear();
         while self.block.is_empty() && !self.finished {
             let message = match self.receiver.as_ref().map(Receiver::recv) {
                 Some(Ok(message)) => message,
@@ -289,7 +301,10 @@ impl AnalysisStream {
                 )),
             };
             match message {
-                Message::Block(mono) => self.resampler.push(&mono, &mut self.block),
+                Message::Block(mono) => {
+                    self.resampler.push(&mono, &mut self.block);
+                    self.native.extend_from_slice(&mono);
+                }
                 Message::End(native_samples, warnings) => {
                     self.native_samples = native_samples;
                     self.warnings = warnings;
