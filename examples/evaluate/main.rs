@@ -1,0 +1,689 @@
+//! The accuracy benchmark: generated spliced and reassembled clips with ground truth, scored by
+//! one command.
+//!
+//! ```text
+//! cargo run --release --example evaluate -- [--quick] [--corpus DIR] [--out DIR] [--reports DIR]
+//! ```
+//! From real speech (`--corpus DIR`, default the speech bundled in `testdata/speech/`) it builds,
+//! with a fixed seed, an archive of reference recordings and clips — authentic, reused, cut inside
+//! one recording, reassembled from several — through a set of processing chains, each clip with
+//! its truth; runs the analysis on every clip (or, with `--reports DIR`, scores reports already
+//! written, found by clip stem anywhere under DIR); and prints splice, verdict, attribution and
+//! false-detection tables for the test split. Everything goes under `--out` (default
+//! `target/evaluate/`), in `quick/` or `full/`. `--quick` makes a few short clips in conditions
+//! that need no ffmpeg, so it gives the same numbers wherever it runs.
+//!
+//! Exit status: 0 when every clip was generated, analysed (or had a report) and scored; 1 when any
+//! failed (one line on stderr each; the rest are still scored); 2 for a usage error. The command
+//! line is a contract (DESIGN.md): flags are added, never renamed.
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use clip_provenance::{Analyzer, Config};
+use rayon::prelude::*;
+use serde::Serialize;
+
+mod acoustics;
+mod chains;
+mod corpus;
+mod dsp;
+mod files;
+mod generate;
+mod rng;
+mod score;
+mod tables;
+mod truth;
+
+use chains::{Condition, Signal};
+use corpus::Corpus;
+use files::{prune, write_atomic, write_json};
+use generate::Benchmark;
+use score::{Asserted, ClipScore, parse_report, score_clip};
+use truth::{ClipTruth, Split};
+
+/// The benchmark's seed. Fixed, so every run on the same corpus builds the same clips; changing
+/// it is changing the benchmark (the date it was first set, 2026-11-27, as a number).
+const SEED: u64 = 20_261_127;
+
+/// The corpus used without `--corpus`: the speech bundled in the repository.
+const DEFAULT_CORPUS: &str = "testdata/speech";
+
+/// The output folder used without `--out` (DESIGN.md).
+const DEFAULT_OUT: &str = "target/evaluate";
+
+/// The schema identifier of `results.json`.
+const RESULTS_SCHEMA: &str = "clip-provenance-benchmark-results/1";
+
+/// The per-hour false-detection rates are meaningful from this much unedited audio on (issue 7:
+/// at least an hour).
+const MIN_UNEDITED_HOURS: f64 = 1.0;
+
+/// What the run says about archive matching while the library has no index API.
+const ARCHIVE_NOT_AVAILABLE: &str = "archive matching: not available in this build (the archive \
+     is generated, but the library has no index to pass it to yet; reports carry no matches, so \
+     attribution, reused and reassembled verdicts score 0 or n/a)";
+
+#[derive(Parser)]
+#[command(about = "The accuracy benchmark: generated clips with ground truth, analysed and scored.")]
+struct Args {
+    /// A few short clips in conditions that need no ffmpeg: deterministic wherever it runs.
+    #[arg(long)]
+    quick: bool,
+    /// A folder of speech (searched recursively for audio; `noise/` holds noise; an optional
+    /// `speakers.tsv` maps file to speaker). Default: testdata/speech.
+    #[arg(long, value_name = "DIR")]
+    corpus: Option<PathBuf>,
+    /// Where the clips, cache, reports and results go (in `quick/` or `full/`). Default:
+    /// target/evaluate.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Score the reports in DIR (found by clip stem, `<stem>.json`, anywhere below it) instead of
+    /// running the analysis.
+    #[arg(long, value_name = "DIR")]
+    reports: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// THE place where the archive's index will be passed to the analysis once the library has an
+/// `Index` (DESIGN.md: `Analyzer::new(config).with_index(&index)`). Today there is none: the
+/// archive is generated under `archive_dir` but the analyzer runs without it, and the run says
+/// so rather than inventing matches.
+fn build_analyzer(archive_dir: &Path) -> Result<(Analyzer, &'static str), String> {
+    // Once `Index` exists: open (or build) the index of `archive_dir` here and hand it to the
+    // analyzer, and return a status line naming the index instead of ARCHIVE_NOT_AVAILABLE.
+    let _ = archive_dir;
+    let analyzer = Analyzer::new(Config::default()).map_err(|e| e.to_string())?;
+    Ok((analyzer, ARCHIVE_NOT_AVAILABLE))
+}
+
+/// One rendered clip: its truth (with its file) and path.
+struct Rendered {
+    truth: ClipTruth,
+    path: PathBuf,
+}
+
+/// Seconds spent in each stage.
+#[derive(Debug, Default, Serialize)]
+struct Timing {
+    corpus_s: f64,
+    generate_s: f64,
+    render_s: f64,
+    analyse_s: f64,
+    score_s: f64,
+    total_s: f64,
+    /// Audio analysed (or scored), in hours.
+    audio_h: f64,
+    /// Audio seconds analysed per second of wall time (0 when scoring existing reports).
+    analysis_speed_x_realtime: f64,
+    /// ffmpeg encodes run (the rest came from the cache).
+    ffmpeg_encodes: u64,
+    threads: usize,
+}
+
+/// The whole run; `Ok(false)` when some clips failed.
+fn run(args: &Args) -> Result<bool, String> {
+    let started = Instant::now();
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus_dir = args
+        .corpus
+        .clone()
+        .unwrap_or_else(|| manifest_dir.join(DEFAULT_CORPUS));
+    let mode = if args.quick { "quick" } else { "full" };
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| manifest_dir.join(DEFAULT_OUT))
+        .join(mode);
+    let mut timing = Timing {
+        threads: rayon::current_num_threads(),
+        ..Timing::default()
+    };
+    let mut failures: Vec<String> = Vec::new();
+
+    let stage = Instant::now();
+    let corpus = Corpus::load(&corpus_dir)?;
+    timing.corpus_s = stage.elapsed().as_secs_f64();
+    println!("clip-provenance accuracy benchmark ({mode}), seed {SEED}");
+    println!(
+        "corpus: {}: {} recordings, {} speakers, {:.1} s of speech; {} noise recording(s){}",
+        corpus_dir.display(),
+        corpus.speech.len(),
+        corpus.speakers(),
+        corpus.speech_s(),
+        corpus.noise.len(),
+        if corpus.unlisted > 0 {
+            format!(
+                "; {} file(s) not in speakers.tsv, each taken as its own speaker",
+                corpus.unlisted
+            )
+        } else {
+            String::new()
+        }
+    );
+
+    let stage = Instant::now();
+    let bench = generate::generate(&corpus, SEED, args.quick)?;
+    write_masters(&bench, &dir)?;
+    timing.generate_s = stage.elapsed().as_secs_f64();
+    print_benchmark_summary(&bench);
+
+    let ffmpeg = if args.quick {
+        None
+    } else {
+        chains::ffmpeg_version()
+    };
+    let conditions: Vec<Condition> = chains::conditions()
+        .into_iter()
+        .filter(|c| if args.quick { c.quick } else { c.encode.is_none() || ffmpeg.is_some() })
+        .collect();
+    if !args.quick && ffmpeg.is_none() {
+        println!("ffmpeg: not found on PATH: the lossy and conferencing conditions are left out");
+    }
+    println!(
+        "conditions: {}",
+        conditions.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+    );
+
+    let stage = Instant::now();
+    let (rendered, encodes) = render_all(&bench, &corpus, &conditions, &dir, ffmpeg.as_deref(), &mut failures)?;
+    timing.render_s = stage.elapsed().as_secs_f64();
+    timing.ffmpeg_encodes = encodes;
+    write_manifest(&bench, &conditions, &rendered, &corpus, &dir, mode)?;
+
+    let stage = Instant::now();
+    let reports: Vec<Option<Asserted>> = match &args.reports {
+        Some(reports_dir) => {
+            println!("reports: scoring the reports under {}", reports_dir.display());
+            load_reports(reports_dir, &rendered, &mut failures)?
+        }
+        None => {
+            let (analyzer, status) = build_analyzer(&dir.join("archive"))?;
+            println!("{status}");
+            analyse_all(&analyzer, &rendered, &dir.join("reports"), &mut failures)
+        }
+    };
+    timing.analyse_s = stage.elapsed().as_secs_f64();
+    timing.audio_h = rendered.iter().map(|r| r.truth.duration_s).sum::<f64>() / 3600.0;
+    if args.reports.is_none() && timing.analyse_s > 0.0 {
+        timing.analysis_speed_x_realtime = timing.audio_h * 3600.0 / timing.analyse_s;
+    }
+
+    let stage = Instant::now();
+    let scores: Vec<ClipScore> = rendered
+        .iter()
+        .zip(&reports)
+        .map(|(r, a)| score_clip(&r.truth, a.as_ref()))
+        .collect();
+    let condition_names: Vec<&str> = conditions.iter().map(|c| c.name).collect();
+    let mut sections = Vec::new();
+    for split in ["test", "train", "all"] {
+        let scored: Vec<tables::Scored<'_>> = rendered
+            .iter()
+            .zip(&scores)
+            .filter(|(r, _)| tables::split_filter(split).is_none_or(|s| r.truth.split == s))
+            .map(|(r, s)| (&r.truth, s))
+            .collect();
+        sections.push(tables::measure(split, &scored, &condition_names));
+    }
+    timing.score_s = stage.elapsed().as_secs_f64();
+    timing.total_s = started.elapsed().as_secs_f64();
+
+    let unedited_h: f64 = rendered
+        .iter()
+        .filter(|r| r.truth.is_unedited())
+        .map(|r| r.truth.duration_s)
+        .sum::<f64>()
+        / 3600.0;
+    let test_unedited_h: f64 = rendered
+        .iter()
+        .filter(|r| r.truth.is_unedited() && r.truth.split == Split::Test)
+        .map(|r| r.truth.duration_s)
+        .sum::<f64>()
+        / 3600.0;
+    let mut markdown = format!(
+        "# clip-provenance accuracy benchmark ({mode})\n\nseed {SEED}; corpus {} ({} recordings, \
+         {} speakers); {} clips in {} conditions; {}\n\n",
+        corpus_dir.display(),
+        corpus.speech.len(),
+        corpus.speakers(),
+        bench.clips.len(),
+        conditions.len(),
+        if args.reports.is_some() { "scored existing reports" } else { ARCHIVE_NOT_AVAILABLE },
+    );
+    println!();
+    for section in &sections {
+        let section_tables = tables::tables(section);
+        let _ = std::fmt::Write::write_fmt(
+            &mut markdown,
+            format_args!("## {} split\n\n", section.split),
+        );
+        for t in &section_tables {
+            if section.split == "test" {
+                println!("{}", t.to_text());
+            }
+            markdown += &t.to_markdown();
+            markdown.push('\n');
+        }
+    }
+    let coverage = format!(
+        "unedited audio: {unedited_h:.2} h in all ({test_unedited_h:.2} h in the test split); \
+         the per-hour rates need at least {MIN_UNEDITED_HOURS} h: {}",
+        if test_unedited_h >= MIN_UNEDITED_HOURS {
+            "met"
+        } else {
+            "not met (run the full benchmark on the shared corpus)"
+        }
+    );
+    println!("{coverage}");
+    println!("train split: results.json and results.md hold it (thresholds are set there).");
+    let timing_table = timing_table(&timing);
+    println!("\n{}", timing_table.to_text());
+    markdown += &format!("{coverage}\n\n");
+    markdown += &timing_table.to_markdown();
+
+    #[derive(Serialize)]
+    struct Results<'a> {
+        schema: &'static str,
+        mode: &'a str,
+        seed: u64,
+        corpus: String,
+        archive: &'a str,
+        conditions: Vec<&'a str>,
+        clips: usize,
+        rendered_clips: usize,
+        unedited_hours: f64,
+        splits: &'a [tables::SplitResults],
+        failures: &'a [String],
+        timing: &'a Timing,
+    }
+    let results = Results {
+        schema: RESULTS_SCHEMA,
+        mode,
+        seed: SEED,
+        corpus: corpus_dir.display().to_string(),
+        archive: if args.reports.is_some() { "scored existing reports" } else { ARCHIVE_NOT_AVAILABLE },
+        conditions: condition_names.clone(),
+        clips: bench.clips.len(),
+        rendered_clips: rendered.len(),
+        unedited_hours: unedited_h,
+        splits: &sections,
+        failures: &failures,
+        timing: &timing,
+    };
+    write_json(&dir.join("results.json"), &results)?;
+    write_atomic(&dir.join("results.md"), markdown.as_bytes())?;
+    println!("results: {}", dir.join("results.json").display());
+    println!("tables: {}", dir.join("results.md").display());
+    for failure in &failures {
+        eprintln!("{failure}");
+    }
+    Ok(failures.is_empty())
+}
+
+/// Writes every master: `archive/<stem>.wav` (the archive) and `unarchived/<stem>.wav` (kept for
+/// checking the truth), removing masters of an earlier benchmark.
+fn write_masters(bench: &Benchmark, dir: &Path) -> Result<(), String> {
+    for archived in [true, false] {
+        let folder = dir.join(if archived { "archive" } else { "unarchived" });
+        let mut keep = BTreeSet::new();
+        for source in bench.sources.iter().filter(|s| s.archived == archived) {
+            let signal = Signal {
+                samples: source.master.clone(),
+                rate_hz: corpus::GEN_RATE_HZ,
+                channels: 1,
+            };
+            write_atomic(&folder.join(source.file_name()), &chains::wav_bytes(&signal)?)?;
+            keep.insert(source.file_name());
+        }
+        prune(&folder, &keep);
+    }
+    Ok(())
+}
+
+/// Prints how many clips of each kind and how the archive was split.
+fn print_benchmark_summary(bench: &Benchmark) {
+    for split in Split::ALL {
+        let sources: Vec<_> = bench.sources.iter().filter(|s| s.split == split).collect();
+        let speakers: BTreeSet<&str> = sources.iter().map(|s| s.speaker.as_str()).collect();
+        let archived = sources.iter().filter(|s| s.archived).count();
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for clip in bench.clips.iter().filter(|c| c.truth.split == split) {
+            *kinds.entry(clip.truth.kind.name()).or_default() += 1;
+        }
+        println!(
+            "{} split: {} speakers, {} recordings ({} in the archive); clips: {}",
+            split.name(),
+            speakers.len(),
+            sources.len(),
+            archived,
+            kinds
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+}
+
+/// Renders every clip in every condition (clips in parallel, results in a fixed order), writing
+/// each file and its `.truth.json` under `clips/<condition>/`. Returns the rendered clips and the
+/// number of ffmpeg encodes that ran.
+fn render_all(
+    bench: &Benchmark,
+    corpus: &Corpus,
+    conditions: &[Condition],
+    dir: &Path,
+    ffmpeg: Option<&str>,
+    failures: &mut Vec<String>,
+) -> Result<(Vec<Rendered>, u64), String> {
+    let mut rendered = Vec::new();
+    let mut encodes = 0;
+    for condition in conditions {
+        let clip_dir = dir.join("clips").join(condition.name);
+        let cache_dir = dir.join("cache").join(condition.name);
+        let delay = match (&condition.encode, ffmpeg) {
+            (Some(encode), Some(version)) => match encode.filters {
+                Some(filters) => {
+                    std::fs::create_dir_all(&cache_dir)
+                        .map_err(|e| format!("{}: {e}", cache_dir.display()))?;
+                    let probe = delay_probe(bench);
+                    let delay = chains::measure_filter_delay(
+                        encode,
+                        filters,
+                        &condition.steps,
+                        &probe,
+                        &cache_dir,
+                        version,
+                    )?;
+                    println!(
+                        "{}: the filters delay the audio by {delay} samples at {} Hz; compensated",
+                        condition.name, encode.rate_hz
+                    );
+                    delay
+                }
+                None => 0,
+            },
+            _ => 0,
+        };
+        if condition.encode.is_some() {
+            std::fs::create_dir_all(&cache_dir)
+                .map_err(|e| format!("{}: {e}", cache_dir.display()))?;
+        }
+        let results: Vec<Result<(Rendered, bool), String>> = bench
+            .clips
+            .par_iter()
+            .map(|clip| {
+                let (signal, mut truth) = chains::apply_steps(
+                    &clip.samples,
+                    clip.truth.clone(),
+                    &condition.steps,
+                    &corpus.noise,
+                    SEED,
+                );
+                let stem = format!("{}--{}", clip.id, condition.name);
+                let file = format!("{stem}.{}", condition.ext());
+                let path = clip_dir.join(&file);
+                truth.clip = stem.clone();
+                truth.file = file;
+                truth.condition = condition.name.to_string();
+                let mut ran = false;
+                match (&condition.encode, ffmpeg) {
+                    (Some(encode), Some(version)) => {
+                        let (alignment, decoded, did_run) = chains::encode_cached(
+                            &signal, encode, delay, &path, &cache_dir, version,
+                        )
+                        .map_err(|e| format!("{stem}: {e}"))?;
+                        ran = did_run;
+                        truth.chain.push(format!(
+                            "ffmpeg {}{}",
+                            encode.args.join(" "),
+                            encode
+                                .filters
+                                .map(|f| format!(
+                                    " after the filters {f} (their {delay}-sample delay \
+                                     compensated)"
+                                ))
+                                .unwrap_or_default()
+                        ));
+                        truth.sample_rate_hz = encode.rate_hz;
+                        truth.duration_s = decoded as f64 / f64::from(encode.rate_hz);
+                        truth.alignment = Some(alignment);
+                    }
+                    _ => write_atomic(&path, &chains::wav_bytes(&signal)?)?,
+                }
+                write_json(&clip_dir.join(format!("{stem}.truth.json")), &truth)?;
+                Ok((Rendered { truth, path }, ran))
+            })
+            .collect();
+        let mut keep = BTreeSet::new();
+        for result in results {
+            match result {
+                Ok((r, ran)) => {
+                    encodes += u64::from(ran);
+                    keep.insert(r.truth.file.clone());
+                    keep.insert(format!("{}.truth.json", r.truth.clip));
+                    rendered.push(r);
+                }
+                Err(e) => failures.push(e),
+            }
+        }
+        prune(&clip_dir, &keep);
+        eprintln!("rendered {} ({} clips)", condition.name, bench.clips.len());
+    }
+    Ok((rendered, encodes))
+}
+
+/// The signal the filter delay is measured on: up to 10 s of the longest master (real speech, so
+/// the noise suppressor and the gate behave as on the clips).
+fn delay_probe(bench: &Benchmark) -> Vec<f32> {
+    /// Probe length in samples at 16 kHz: 10 s.
+    const PROBE_SAMPLES: usize = 160_000;
+    bench
+        .sources
+        .iter()
+        .max_by_key(|s| s.master.len())
+        .map(|s| s.master[..s.master.len().min(PROBE_SAMPLES)].to_vec())
+        .unwrap_or_default()
+}
+
+/// Writes `benchmark.json`: the seed, the corpus, each recording's split, archive role and
+/// acoustics, the conditions and the clips.
+fn write_manifest(
+    bench: &Benchmark,
+    conditions: &[Condition],
+    rendered: &[Rendered],
+    corpus: &Corpus,
+    dir: &Path,
+    mode: &str,
+) -> Result<(), String> {
+    #[derive(Serialize)]
+    struct SourceEntry<'a> {
+        recording: &'a str,
+        speaker: &'a str,
+        split: Split,
+        archived: bool,
+        master: String,
+        duration_s: f64,
+        acoustics: &'a acoustics::Acoustics,
+        acoustics_summary: String,
+    }
+    #[derive(Serialize)]
+    struct ConditionEntry {
+        name: &'static str,
+        steps: Vec<String>,
+        encode: Option<String>,
+    }
+    #[derive(Serialize)]
+    struct Manifest<'a> {
+        schema: &'static str,
+        mode: &'a str,
+        seed: u64,
+        corpus: String,
+        sources: Vec<SourceEntry<'a>>,
+        conditions: Vec<ConditionEntry>,
+        clips: Vec<String>,
+    }
+    let manifest = Manifest {
+        schema: "clip-provenance-benchmark/1",
+        mode,
+        seed: SEED,
+        corpus: corpus.dir.display().to_string(),
+        sources: bench
+            .sources
+            .iter()
+            .map(|s| SourceEntry {
+                recording: &s.rel_path,
+                speaker: &s.speaker,
+                split: s.split,
+                archived: s.archived,
+                master: s.master_path(),
+                duration_s: s.master.len() as f64 / f64::from(corpus::GEN_RATE_HZ),
+                acoustics: &s.acoustics,
+                acoustics_summary: s.acoustics.describe(),
+            })
+            .collect(),
+        conditions: conditions
+            .iter()
+            .map(|c| ConditionEntry {
+                name: c.name,
+                steps: c.steps.iter().map(|s| s.describe()).collect(),
+                encode: c.encode.as_ref().map(|e| e.args.join(" ")),
+            })
+            .collect(),
+        clips: rendered
+            .iter()
+            .map(|r| format!("clips/{}/{}", r.truth.condition, r.truth.file))
+            .collect(),
+    };
+    write_json(&dir.join("benchmark.json"), &manifest)
+}
+
+/// Analyses every clip (in parallel, results in a fixed order), writing `reports/<stem>.json`, and
+/// reads back what each report asserts.
+fn analyse_all(
+    analyzer: &Analyzer,
+    rendered: &[Rendered],
+    reports_dir: &Path,
+    failures: &mut Vec<String>,
+) -> Vec<Option<Asserted>> {
+    if let Err(e) = std::fs::create_dir_all(reports_dir) {
+        failures.push(format!("{}: {e}", reports_dir.display()));
+        return rendered.iter().map(|_| None).collect();
+    }
+    let results: Vec<Result<Asserted, String>> = rendered
+        .par_iter()
+        .map(|r| {
+            let report = analyzer
+                .analyze_path(&r.path)
+                .map_err(|e| format!("{}: {e}", r.path.display()))?;
+            let path = reports_dir.join(format!("{}.json", r.truth.clip));
+            report.write_json(&path).map_err(|e| e.to_string())?;
+            let value = serde_json::to_value(&report).map_err(|e| format!("{}: {e}", path.display()))?;
+            parse_report(&value).map_err(|e| format!("{}: {e}", path.display()))
+        })
+        .collect();
+    let keep: BTreeSet<String> = rendered
+        .iter()
+        .map(|r| format!("{}.json", r.truth.clip))
+        .collect();
+    prune(reports_dir, &keep);
+    results
+        .into_iter()
+        .map(|r| match r {
+            Ok(a) => Some(a),
+            Err(e) => {
+                failures.push(e);
+                None
+            }
+        })
+        .collect()
+}
+
+/// Reads the reports under `reports_dir` (any depth, `<clip stem>.json`) for the rendered clips.
+/// A missing or unreadable report is a failure, and its clip is scored as asserting nothing.
+fn load_reports(
+    reports_dir: &Path,
+    rendered: &[Rendered],
+    failures: &mut Vec<String>,
+) -> Result<Vec<Option<Asserted>>, String> {
+    if !reports_dir.is_dir() {
+        return Err(format!("{}: not a folder", reports_dir.display()));
+    }
+    let wanted: BTreeSet<&str> = rendered.iter().map(|r| r.truth.clip.as_str()).collect();
+    let mut found: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(reports_dir).follow_links(true) {
+        let entry = entry.map_err(|e| format!("{}: {e}", reports_dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".json") else {
+            continue;
+        };
+        if entry.file_type().is_file() && wanted.contains(stem) {
+            if let Some(other) = found.insert(stem.to_string(), entry.path().to_path_buf()) {
+                return Err(format!(
+                    "{}: two reports for clip {stem}: {} and {}",
+                    reports_dir.display(),
+                    other.display(),
+                    entry.path().display()
+                ));
+            }
+        }
+    }
+    Ok(rendered
+        .iter()
+        .map(|r| {
+            let Some(path) = found.get(&r.truth.clip) else {
+                failures.push(format!("{}: no report for this clip", r.truth.clip));
+                return None;
+            };
+            let parsed = std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+                .and_then(|value| parse_report(&value));
+            match parsed {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    failures.push(format!("{}: {e}", path.display()));
+                    None
+                }
+            }
+        })
+        .collect())
+}
+
+/// The time table.
+fn timing_table(t: &Timing) -> tables::Table {
+    let mut table = tables::Table {
+        title: format!("Time taken ({} threads)", t.threads),
+        headers: vec!["stage".into(), "seconds".into()],
+        ..tables::Table::default()
+    };
+    for (name, seconds) in [
+        ("read corpus", t.corpus_s),
+        ("generate sources and clips", t.generate_s),
+        ("render conditions (ffmpeg, cached)", t.render_s),
+        ("analyse (or read reports)", t.analyse_s),
+        ("score", t.score_s),
+        ("total", t.total_s),
+    ] {
+        table.rows.push(vec![name.into(), format!("{seconds:.1}")]);
+    }
+    table.notes.push(format!(
+        "{:.2} h of clips; analysis at {:.0}x real time; {} ffmpeg encodes run (others cached).",
+        t.audio_h, t.analysis_speed_x_realtime, t.ffmpeg_encodes
+    ));
+    table
+}
