@@ -136,7 +136,10 @@ impl Acoustics {
                 .collect();
             let source = rng.choose(&long).map(|n| {
                 let slack_s = n.duration_s() - duration_s;
-                (n.stem.clone(), (rng.uniform(0.0, slack_s) * 100.0).floor() / 100.0)
+                (
+                    n.stem.clone(),
+                    (rng.uniform(0.0, slack_s) * 100.0).floor() / 100.0,
+                )
             });
             Background {
                 snr_db,

@@ -28,6 +28,10 @@ const ALIGN_MAX_LAG_S: f64 = 0.25;
 /// waveform (the conferencing chain gates pauses and levels the gain) but keep the speech.
 const ALIGN_MIN_PEAK: f64 = 0.5;
 
+/// Bumped whenever what the cache records, or how an encode is checked, changes: old entries
+/// then no longer match and are redone.
+const CACHE_VERSION: u32 = 2;
+
 /// Right channel gain of the stereo step: a dual-mono file whose channels differ in level, as a
 /// mixer's pan leaves it (−1 dB).
 const STEREO_RIGHT_GAIN: f32 = 0.891;
@@ -268,9 +272,8 @@ pub fn apply_steps(
         }
         truth.chain.push(step.describe());
     }
-    truth.duration_s = signal.samples.len() as f64
-        / f64::from(signal.channels.max(1))
-        / f64::from(signal.rate_hz);
+    truth.duration_s =
+        signal.samples.len() as f64 / f64::from(signal.channels.max(1)) / f64::from(signal.rate_hz);
     truth.sample_rate_hz = signal.rate_hz;
     (signal, truth)
 }
@@ -395,8 +398,13 @@ pub fn measure_filter_delay(
     cache_dir: &Path,
     ffmpeg: &str,
 ) -> Result<i64, String> {
-    let key = fnv1a64(format!("{filters}\n{ffmpeg}\n{pre_steps:?}\n{}", probe.len()).as_bytes())
-        ^ fnv1a64(bytemuck_f32(probe).as_slice());
+    let key = fnv1a64(
+        format!(
+            "{CACHE_VERSION}\n{filters}\n{ffmpeg}\n{pre_steps:?}\n{}",
+            probe.len()
+        )
+        .as_bytes(),
+    ) ^ fnv1a64(bytemuck_f32(probe).as_slice());
     let cache_path = cache_dir.join(format!("delay-{key:016x}.json"));
     if let Ok(text) = std::fs::read_to_string(&cache_path)
         && let Ok(cached) = serde_json::from_str::<DelayCache>(&text)
@@ -492,7 +500,8 @@ pub fn encode_cached(
 ) -> Result<(Alignment, u64, bool), String> {
     let wav = wav_bytes(signal)?;
     let args = encode_args(signal, encode, delay_samples);
-    let key = fnv1a64(&wav) ^ fnv1a64(format!("{args:?}\n{ffmpeg}").as_bytes()).rotate_left(17);
+    let key = fnv1a64(&wav)
+        ^ fnv1a64(format!("{CACHE_VERSION}\n{args:?}\n{ffmpeg}").as_bytes()).rotate_left(17);
     let stem = output
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -631,7 +640,8 @@ mod tests {
         let back = resample(&signal.first_channel(), 44_100, 16_000);
         let (lag, peak) = xcorr_peak(&back, &x, 50);
         assert_eq!(lag, 0);
-        assert!(peak > 0.99, "{peak}");
+        // White noise loses its top few hundred hertz to the resampler's anti-alias filter.
+        assert!(peak > 0.98, "{peak}");
     }
 
     #[test]

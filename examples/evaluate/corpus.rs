@@ -78,13 +78,14 @@ impl Corpus {
         }
         files.sort();
         let speakers = read_speakers(dir)?;
-        let decoded: Vec<Result<Option<(String, Vec<f32>)>, String>> = files
+        /// A decoded file: its relative path and samples, or `None` when too short.
+        type Decoded = Result<Option<(String, Vec<f32>)>, String>;
+        let decoded: Vec<Decoded> = files
             .par_iter()
             .map(|path| {
                 let rel = relative(dir, path);
                 let samples = load_mono(path)?;
-                let long_enough =
-                    samples.len() as f64 >= MIN_RECORDING_S * f64::from(GEN_RATE_HZ);
+                let long_enough = samples.len() as f64 >= MIN_RECORDING_S * f64::from(GEN_RATE_HZ);
                 Ok(long_enough.then_some((rel, samples)))
             })
             .collect();
@@ -118,10 +119,7 @@ impl Corpus {
                 continue;
             }
             let file_name = rel_path.rsplit('/').next().unwrap_or(&rel_path).to_string();
-            let speaker = match speakers
-                .get(&rel_path)
-                .or_else(|| speakers.get(&file_name))
-            {
+            let speaker = match speakers.get(&rel_path).or_else(|| speakers.get(&file_name)) {
                 Some(s) => s.clone(),
                 None => {
                     unlisted += 1;
@@ -200,7 +198,10 @@ fn read_speakers(dir: &Path) -> Result<BTreeMap<String, String>, String> {
 
 /// Parses the text of a `speakers.tsv`.
 fn parse_speakers(text: &str) -> Result<BTreeMap<String, String>, String> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let Some((_, header)) = lines.next() else {
         return Ok(BTreeMap::new());
     };

@@ -34,8 +34,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
 /// # Errors
 /// As [`write_atomic`].
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
-    let mut text = serde_json::to_string_pretty(value)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|e| format!("{}: {e}", path.display()))?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
 }

@@ -11,7 +11,9 @@ use crate::acoustics::Acoustics;
 use crate::corpus::{Corpus, GEN_RATE_HZ};
 use crate::dsp::{PauseMap, Placement, crossfade_gains, xcorr_peak};
 use crate::rng::Rng;
-use crate::truth::{ClipKind, ClipTruth, Join, Label, PieceTruth, SpliceTruth, Split, TRUTH_SCHEMA};
+use crate::truth::{
+    ClipKind, ClipTruth, Join, Label, PieceTruth, SpliceTruth, Split, TRUTH_SCHEMA,
+};
 
 /// Speeds (per mille: source seconds per 1000 clip seconds) that pieces are sometimes played at:
 /// ±2–5 % (issue 7), the range of a pitch-preserving-free speed-up that an editor uses to fit a
@@ -195,8 +197,9 @@ pub fn generate(corpus: &Corpus, seed: u64, quick: bool) -> Result<Benchmark, St
         .map(|spec| {
             let mut rng = Rng::derive(seed, &format!("clip/{}", spec.id));
             let clip = build_clip(spec, &sources, quick, &mut rng);
-            check_clip(&clip.samples, &clip.truth, &sources)
-                .map_err(|e| format!("{}: generated audio disagrees with its truth: {e}", clip.id))?;
+            check_clip(&clip.samples, &clip.truth, &sources).map_err(|e| {
+                format!("{}: generated audio disagrees with its truth: {e}", clip.id)
+            })?;
             Ok(clip)
         })
         .collect();
@@ -324,7 +327,13 @@ fn plan(sources: &[Source], seed: u64, quick: bool) -> Vec<ClipSpec> {
                 let mut sorted = list.clone();
                 sorted.sort_by_key(|&i| sources[i].len());
                 let long_enough = |&&i: &&usize| sources[i].len() >= 3 * GEN_RATE_HZ as usize;
-                sorted.iter().find(long_enough).or(sorted.last()).copied().into_iter().collect()
+                sorted
+                    .iter()
+                    .find(long_enough)
+                    .or(sorted.last())
+                    .copied()
+                    .into_iter()
+                    .collect()
             } else {
                 list.clone()
             };
@@ -500,7 +509,9 @@ fn reassembled_cuts(
             .push(i);
     }
     let anchor_speaker = sources[spec.source].speaker.as_str();
-    let same_speaker = per_speaker.get(anchor_speaker).is_some_and(|v| v.len() >= 2)
+    let same_speaker = per_speaker
+        .get(anchor_speaker)
+        .is_some_and(|v| v.len() >= 2)
         && rng.chance(SAME_SPEAKER_PROBABILITY);
     let speakers: BTreeSet<&str> = per_speaker.keys().copied().collect();
     let (min_pieces, max_pieces) = REASSEMBLED_PIECES;
@@ -530,7 +541,11 @@ fn reassembled_cuts(
                 .copied()
                 .filter(|&i| sources[i].archived == want_archived)
                 .collect();
-            if preferred.is_empty() { others } else { preferred }
+            if preferred.is_empty() {
+                others
+            } else {
+                preferred
+            }
         };
         match rng.choose(&candidates) {
             Some(&i) => chosen.push(i),
@@ -567,7 +582,14 @@ fn reassembled_cuts(
     }
     let placements = cuts
         .windows(2)
-        .map(|w| side_placement(&sources[w[0].source], w[0].out_at, &sources[w[1].source], w[1].in_at))
+        .map(|w| {
+            side_placement(
+                &sources[w[0].source],
+                w[0].out_at,
+                &sources[w[1].source],
+                w[1].in_at,
+            )
+        })
         .collect();
     (cuts, placements)
 }
@@ -601,9 +623,8 @@ fn assemble(
     for (i, cut) in cuts.iter().enumerate() {
         let source = &sources[cut.source];
         let speed = f64::from(cut.speed_per_mille) / 1000.0;
-        let half = |fade: Option<&usize>| {
-            fade.map_or(0, |f| (*f as f64 / 2.0 * speed).round() as usize)
-        };
+        let half =
+            |fade: Option<&usize>| fade.map_or(0, |f| (*f as f64 / 2.0 * speed).round() as usize);
         let left = if i > 0 { half(fades.get(i - 1)) } else { 0 };
         let right = half(fades.get(i));
         let r0 = cut.in_at.saturating_sub(left);
@@ -731,8 +752,8 @@ pub fn check_clip(samples: &[f32], truth: &ClipTruth, sources: &[Source]) -> Res
         } else {
             // Output sample k of a 1000 → speed resampler lies at clip sample start + k / speed,
             // which plays source sample source_at(start) + k: the source's own pace.
-            let mut resampler = MonoResampler::new(1000, speed_per_mille)
-                .map_err(|e| format!("piece {i}: {e}"))?;
+            let mut resampler =
+                MonoResampler::new(1000, speed_per_mille).map_err(|e| format!("piece {i}: {e}"))?;
             let mut back = Vec::new();
             resampler.push(&samples[start..start + len], &mut back);
             resampler.finish(&mut back);

@@ -67,7 +67,9 @@ const ARCHIVE_NOT_AVAILABLE: &str = "archive matching: not available in this bui
      attribution, reused and reassembled verdicts score 0 or n/a)";
 
 #[derive(Parser)]
-#[command(about = "The accuracy benchmark: generated clips with ground truth, analysed and scored.")]
+#[command(
+    about = "The accuracy benchmark: generated clips with ground truth, analysed and scored."
+)]
 struct Args {
     /// A few short clips in conditions that need no ffmpeg: deterministic wherever it runs.
     #[arg(long)]
@@ -188,18 +190,35 @@ fn run(args: &Args) -> Result<bool, String> {
     };
     let conditions: Vec<Condition> = chains::conditions()
         .into_iter()
-        .filter(|c| if args.quick { c.quick } else { c.encode.is_none() || ffmpeg.is_some() })
+        .filter(|c| {
+            if args.quick {
+                c.quick
+            } else {
+                c.encode.is_none() || ffmpeg.is_some()
+            }
+        })
         .collect();
     if !args.quick && ffmpeg.is_none() {
         println!("ffmpeg: not found on PATH: the lossy and conferencing conditions are left out");
     }
     println!(
         "conditions: {}",
-        conditions.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+        conditions
+            .iter()
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     let stage = Instant::now();
-    let (rendered, encodes) = render_all(&bench, &corpus, &conditions, &dir, ffmpeg.as_deref(), &mut failures)?;
+    let (rendered, encodes) = render_all(
+        &bench,
+        &corpus,
+        &conditions,
+        &dir,
+        ffmpeg.as_deref(),
+        &mut failures,
+    )?;
     timing.render_s = stage.elapsed().as_secs_f64();
     timing.ffmpeg_encodes = encodes;
     write_manifest(&bench, &conditions, &rendered, &corpus, &dir, mode)?;
@@ -207,7 +226,10 @@ fn run(args: &Args) -> Result<bool, String> {
     let stage = Instant::now();
     let reports: Vec<Option<Asserted>> = match &args.reports {
         Some(reports_dir) => {
-            println!("reports: scoring the reports under {}", reports_dir.display());
+            println!(
+                "reports: scoring the reports under {}",
+                reports_dir.display()
+            );
             load_reports(reports_dir, &rendered, &mut failures)?
         }
         None => {
@@ -262,7 +284,11 @@ fn run(args: &Args) -> Result<bool, String> {
         corpus.speakers(),
         bench.clips.len(),
         conditions.len(),
-        if args.reports.is_some() { "scored existing reports" } else { ARCHIVE_NOT_AVAILABLE },
+        if args.reports.is_some() {
+            "scored existing reports"
+        } else {
+            ARCHIVE_NOT_AVAILABLE
+        },
     );
     println!();
     for section in &sections {
@@ -315,7 +341,11 @@ fn run(args: &Args) -> Result<bool, String> {
         mode,
         seed: SEED,
         corpus: corpus_dir.display().to_string(),
-        archive: if args.reports.is_some() { "scored existing reports" } else { ARCHIVE_NOT_AVAILABLE },
+        archive: if args.reports.is_some() {
+            "scored existing reports"
+        } else {
+            ARCHIVE_NOT_AVAILABLE
+        },
         conditions: condition_names.clone(),
         clips: bench.clips.len(),
         rendered_clips: rendered.len(),
@@ -346,7 +376,10 @@ fn write_masters(bench: &Benchmark, dir: &Path) -> Result<(), String> {
                 rate_hz: corpus::GEN_RATE_HZ,
                 channels: 1,
             };
-            write_atomic(&folder.join(source.file_name()), &chains::wav_bytes(&signal)?)?;
+            write_atomic(
+                &folder.join(source.file_name()),
+                &chains::wav_bytes(&signal)?,
+            )?;
             keep.insert(source.file_name());
         }
         prune(&folder, &keep);
@@ -419,6 +452,7 @@ fn render_all(
             },
             _ => 0,
         };
+        std::fs::create_dir_all(&clip_dir).map_err(|e| format!("{}: {e}", clip_dir.display()))?;
         if condition.encode.is_some() {
             std::fs::create_dir_all(&cache_dir)
                 .map_err(|e| format!("{}: {e}", cache_dir.display()))?;
@@ -592,7 +626,8 @@ fn analyse_all(
                 .map_err(|e| format!("{}: {e}", r.path.display()))?;
             let path = reports_dir.join(format!("{}.json", r.truth.clip));
             report.write_json(&path).map_err(|e| e.to_string())?;
-            let value = serde_json::to_value(&report).map_err(|e| format!("{}: {e}", path.display()))?;
+            let value =
+                serde_json::to_value(&report).map_err(|e| format!("{}: {e}", path.display()))?;
             parse_report(&value).map_err(|e| format!("{}: {e}", path.display()))
         })
         .collect();
@@ -631,15 +666,16 @@ fn load_reports(
         let Some(stem) = name.strip_suffix(".json") else {
             continue;
         };
-        if entry.file_type().is_file() && wanted.contains(stem) {
-            if let Some(other) = found.insert(stem.to_string(), entry.path().to_path_buf()) {
-                return Err(format!(
-                    "{}: two reports for clip {stem}: {} and {}",
-                    reports_dir.display(),
-                    other.display(),
-                    entry.path().display()
-                ));
-            }
+        if entry.file_type().is_file()
+            && wanted.contains(stem)
+            && let Some(other) = found.insert(stem.to_string(), entry.path().to_path_buf())
+        {
+            return Err(format!(
+                "{}: two reports for clip {stem}: {} and {}",
+                reports_dir.display(),
+                other.display(),
+                entry.path().display()
+            ));
         }
     }
     Ok(rendered
@@ -686,4 +722,221 @@ fn timing_table(t: &Timing) -> tables::Table {
         t.audio_h, t.analysis_speed_x_realtime, t.ffmpeg_encodes
     ));
     table
+}
+
+#[cfg(test)]
+mod tests {
+    //! The scorer tests itself: reports made from the truth score 1.0 everywhere, empty reports
+    //! score 0 recall, and the generator's truth is checked against its audio.
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// The quick benchmark of the bundled corpus and its truth in every quick condition (in
+    /// memory), made once for all tests.
+    fn quick_truths() -> &'static (Benchmark, Vec<ClipTruth>, Vec<&'static str>) {
+        static QUICK: std::sync::OnceLock<(Benchmark, Vec<ClipTruth>, Vec<&'static str>)> =
+            std::sync::OnceLock::new();
+        QUICK.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_CORPUS);
+            let corpus = Corpus::load(&dir).expect("the bundled corpus loads");
+            let bench = generate::generate(&corpus, SEED, true).expect("generates");
+            let conditions: Vec<Condition> = chains::conditions()
+                .into_iter()
+                .filter(|c| c.quick)
+                .collect();
+            let mut truths = Vec::new();
+            for c in &conditions {
+                for clip in &bench.clips {
+                    let (_, mut t) =
+                        chains::apply_steps(&clip.samples, clip.truth.clone(), &c.steps, &[], SEED);
+                    t.condition = c.name.to_string();
+                    truths.push(t);
+                }
+            }
+            (bench, truths, conditions.iter().map(|c| c.name).collect())
+        })
+    }
+
+    /// A report asserting exactly the truth, with `shift_s` added to every splice time.
+    fn report_from_truth(t: &ClipTruth, shift_s: f64) -> Value {
+        let splices: Vec<Value> = t
+            .splices
+            .iter()
+            .map(|s| json!({"time_s": s.time_s + shift_s, "score": 0.99, "cues": {}}))
+            .collect();
+        let matches: Vec<Value> = t
+            .pieces
+            .iter()
+            .filter_map(|p| {
+                let reference = p.reference.as_ref()?;
+                Some(json!({
+                    "clip_start_s": p.clip_start_s, "clip_end_s": p.clip_end_s,
+                    "reference": reference, "reference_start_s": p.source_start_s,
+                    "reference_end_s": p.source_end_s, "speed": p.speed, "confidence": 0.99
+                }))
+            })
+            .collect();
+        let score = if t.label == truth::Label::Authentic {
+            0.02
+        } else {
+            0.98
+        };
+        json!({
+            "schema": "provenance-report/1",
+            "splices": splices,
+            "matches": matches,
+            "verdict": {"label": t.label.name(), "score": score, "summary": "from the truth"}
+        })
+    }
+
+    fn measure_all(
+        truths: &[ClipTruth],
+        conditions: &[&str],
+        report: impl Fn(&ClipTruth) -> Value,
+    ) -> Vec<tables::SplitResults> {
+        let scores: Vec<ClipScore> = truths
+            .iter()
+            .map(|t| {
+                let asserted = parse_report(&report(t)).expect("a valid report");
+                score_clip(t, Some(&asserted))
+            })
+            .collect();
+        ["test", "train", "all"]
+            .iter()
+            .map(|split| {
+                let scored: Vec<tables::Scored<'_>> = truths
+                    .iter()
+                    .zip(&scores)
+                    .filter(|(t, _)| tables::split_filter(split).is_none_or(|s| t.split == s))
+                    .collect();
+                tables::measure(split, &scored, conditions)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scorer_reports_from_the_truth_score_one_everywhere() {
+        let (_, truths, conditions) = quick_truths();
+        for r in measure_all(truths, conditions, |t| report_from_truth(t, 0.0)) {
+            for (group, s) in r.splices_by_condition.iter().chain(&r.splices_by_kind) {
+                assert!(s.splices > 0, "{} {group}: the benchmark has cuts", r.split);
+                for c in &s.at {
+                    assert_eq!(
+                        (c.precision(), c.recall(), c.f1()),
+                        (Some(1.0), Some(1.0), Some(1.0)),
+                        "{} {group}",
+                        r.split
+                    );
+                }
+            }
+            for (group, v) in &r.verdicts_by_condition {
+                assert_eq!(v.accuracy, Some(1.0), "{} {group}", r.split);
+                assert_eq!(v.auc, Some(1.0), "{} {group}", r.split);
+            }
+            for (group, a) in &r.attribution_by_condition {
+                assert!(a.pieces[0] > 0, "{group}: archived pieces of 2 s exist");
+                assert_eq!(a.found, a.pieces, "{} {group}", r.split);
+            }
+            for (group, f) in &r.false_rates_by_condition {
+                assert!(f.stats.hours > 0.0);
+                assert_eq!(
+                    (f.stats.false_splices, f.stats.false_matches),
+                    (0, 0),
+                    "{} {group}",
+                    r.split
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn scorer_empty_reports_score_zero_recall_and_no_verdict() {
+        let (_, truths, conditions) = quick_truths();
+        let empty = |_: &ClipTruth| json!({"schema": "provenance-report/1", "duration_s": 1.0});
+        for r in measure_all(truths, conditions, empty) {
+            for (group, s) in &r.splices_by_condition {
+                for c in &s.at {
+                    assert_eq!((c.recall(), c.precision()), (Some(0.0), None), "{group}");
+                }
+            }
+            for (_, v) in &r.verdicts_by_condition {
+                assert_eq!((v.accuracy, v.auc), (None, None));
+            }
+            for (_, a) in &r.attribution_by_condition {
+                assert_eq!(a.found, [0, 0]);
+            }
+        }
+    }
+
+    #[test]
+    fn scorer_splices_off_by_30_ms_count_at_50_ms_but_not_at_20() {
+        let (_, truths, conditions) = quick_truths();
+        let results = measure_all(truths, conditions, |t| report_from_truth(t, 0.030));
+        let (_, all) = results[2]
+            .splices_by_condition
+            .last()
+            .expect("an `all` row");
+        assert_eq!(all.at[0].recall(), Some(0.0));
+        assert_eq!(all.at[0].precision(), Some(0.0));
+        assert_eq!(all.at[1].recall(), Some(1.0));
+        assert_eq!(all.at[2].f1(), Some(1.0));
+    }
+
+    #[test]
+    fn generator_truth_matches_the_audio_and_a_wrong_offset_is_caught() {
+        let (bench, _, _) = quick_truths();
+        let mut checked = 0;
+        for clip in &bench.clips {
+            generate::check_clip(&clip.samples, &clip.truth, &bench.sources)
+                .expect("the truth holds");
+            let mut wrong = clip.truth.clone();
+            let piece = wrong.pieces.last_mut().expect("a piece");
+            piece.source_start_s += 0.005; // 80 samples off
+            assert!(
+                generate::check_clip(&clip.samples, &wrong, &bench.sources).is_err(),
+                "{}: an offset 5 ms off must fail the check",
+                clip.id
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 8, "one clip of each kind per split");
+    }
+
+    #[test]
+    fn generator_is_deterministic_and_splits_speakers_and_recordings() {
+        let (a, _, _) = quick_truths();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_CORPUS);
+        let corpus = Corpus::load(&dir).expect("the bundled corpus loads");
+        let b = generate::generate(&corpus, SEED, true).expect("generates");
+        assert_eq!(
+            a.clips.iter().map(|c| &c.truth).collect::<Vec<_>>(),
+            b.clips.iter().map(|c| &c.truth).collect::<Vec<_>>()
+        );
+        assert!(
+            a.clips
+                .iter()
+                .zip(&b.clips)
+                .all(|(x, y)| x.samples == y.samples)
+        );
+        // No speaker, so no recording, on both sides.
+        let side = |split| {
+            a.sources
+                .iter()
+                .filter(|s| s.split == split)
+                .map(|s| s.speaker.as_str())
+                .collect::<BTreeSet<_>>()
+        };
+        assert!(side(Split::Test).is_disjoint(&side(Split::Train)));
+        // Every clip's pieces come from its own split.
+        for clip in &a.clips {
+            for piece in &clip.truth.pieces {
+                let source = a
+                    .sources
+                    .iter()
+                    .find(|s| s.rel_path == piece.recording)
+                    .expect("a source");
+                assert_eq!(source.split, clip.truth.split, "{}", clip.id);
+            }
+        }
+    }
 }

@@ -119,7 +119,9 @@ pub fn parse_report(v: &Value) -> Result<Asserted, String> {
 pub fn same_reference(a: &str, b: &str) -> bool {
     let stem = |s: &str| {
         let base = s.rsplit(['/', '\\']).next().unwrap_or(s);
-        base.rsplit_once('.').map_or(base, |(stem, _)| stem).to_string()
+        base.rsplit_once('.')
+            .map_or(base, |(stem, _)| stem)
+            .to_string()
     };
     a == b || stem(a) == stem(b)
 }
@@ -388,11 +390,7 @@ impl FalseRates {
             return None;
         }
         let (lo, hi) = poisson_interval(count, CONFIDENCE);
-        Some((
-            count as f64 / self.hours,
-            lo / self.hours,
-            hi / self.hours,
-        ))
+        Some((count as f64 / self.hours, lo / self.hours, hi / self.hours))
     }
 }
 

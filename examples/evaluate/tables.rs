@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::dsp::Placement;
 use crate::score::{
     ATTRIBUTION_MIN_PIECE_S, AttributionStats, CONFIDENCE, ClipScore, FalseRates, SpliceStats,
     TOLERANCES_S, VerdictStats, ratio,
 };
 use crate::truth::{ClipKind, ClipTruth, Fade, Join, Label, Split};
-use crate::dsp::Placement;
 
 /// A table: a title, column headers, rows of cells, and notes under it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -160,8 +160,11 @@ pub struct FalseRateRow {
 /// The kinds of cut the splice table breaks down by: clip kind, join, placement, crossfade. A
 /// clip counts under a value when all its splices share it (clips keep one style, so precision is
 /// well defined per row: a false splice belongs to its clip's style).
-fn kinds() -> Vec<(String, Box<dyn Fn(&ClipTruth) -> bool>)> {
-    let mut rows: Vec<(String, Box<dyn Fn(&ClipTruth) -> bool>)> = Vec::new();
+/// Whether a clip belongs to a group.
+type Belongs = Box<dyn Fn(&ClipTruth) -> bool>;
+
+fn kinds() -> Vec<(String, Belongs)> {
+    let mut rows: Vec<(String, Belongs)> = Vec::new();
     for kind in [ClipKind::Deletion, ClipKind::Reassembled] {
         rows.push((
             format!("clip: {}", kind.name()),
@@ -191,7 +194,7 @@ fn kinds() -> Vec<(String, Box<dyn Fn(&ClipTruth) -> bool>)> {
     }
     for fade in [Fade::Hard, Fade::Short, Fade::Long] {
         rows.push((
-            format!("{}", fade.name()),
+            fade.name().to_string(),
             Box::new(move |t: &ClipTruth| t.fade() == Some(fade)),
         ));
     }
@@ -291,7 +294,10 @@ pub fn tables(r: &SplitResults) -> Vec<Table> {
     t.notes.push(format!(
         "Asserted splices (score >= 0.5) matched one to one to real cuts within {} ms; \
          P = n/a when nothing was asserted.",
-        TOLERANCES_S.map(|x| (x * 1000.0).round() as u32).map(|x| x.to_string()).join("/")
+        TOLERANCES_S
+            .map(|x| (x * 1000.0).round() as u32)
+            .map(|x| x.to_string())
+            .join("/")
     ));
     out.push(t);
     let mut t = Table::new(
