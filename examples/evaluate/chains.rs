@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::acoustics::{add_at_level, pink_noise};
 use crate::corpus::{GEN_RATE_HZ, Recording};
-use crate::dsp::{active_level_db, rms_db, xcorr_peak};
+use crate::dsp::{active_level_db, rms_db, without_dc, xcorr_peak};
 use crate::files::write_atomic;
 use crate::rng::{Rng, fnv1a64};
 use crate::truth::{Alignment, ClipTruth};
@@ -30,7 +30,7 @@ const ALIGN_MIN_PEAK: f64 = 0.5;
 
 /// Bumped whenever what the cache records, or how an encode is checked, changes: old entries
 /// then no longer match and are redone.
-const CACHE_VERSION: u32 = 2;
+const CACHE_VERSION: u32 = 3;
 
 /// Right channel gain of the stereo step: a dual-mono file whose channels differ in level, as a
 /// mixer's pan leaves it (−1 dB).
@@ -428,9 +428,9 @@ pub fn measure_filter_delay(
     let decoded = ffmpeg_decode(&output)?;
     let _ = std::fs::remove_file(&input);
     let _ = std::fs::remove_file(&output);
-    let reference = resample(probe, GEN_RATE_HZ, encode.rate_hz);
+    let reference = without_dc(&resample(probe, GEN_RATE_HZ, encode.rate_hz));
     let max_lag = (ALIGN_MAX_LAG_S * f64::from(encode.rate_hz)) as usize;
-    let (lag, peak) = xcorr_peak(&decoded, &reference, max_lag);
+    let (lag, peak) = xcorr_peak(&without_dc(&decoded), &reference, max_lag);
     if peak < ALIGN_MIN_PEAK {
         return Err(format!(
             "measuring the delay of {filters:?}: correlation peak {peak:.3} is too weak to trust"
@@ -529,9 +529,10 @@ pub fn encode_cached(
     std::fs::rename(&temp, output).map_err(|e| format!("{}: {e}", output.display()))?;
     let decoded = ffmpeg_decode(output)?;
     let mono = signal.first_channel();
-    let reference = resample(&mono, signal.rate_hz, encode.rate_hz);
+    // Codecs drop a DC offset (some corpus recordings have a large one): compare without it.
+    let reference = without_dc(&resample(&mono, signal.rate_hz, encode.rate_hz));
     let max_lag = (ALIGN_MAX_LAG_S * f64::from(encode.rate_hz)) as usize;
-    let (lag, peak) = xcorr_peak(&decoded, &reference, max_lag);
+    let (lag, peak) = xcorr_peak(&without_dc(&decoded), &reference, max_lag);
     let alignment = Alignment {
         method: "the file decoded by ffmpeg, cross-correlated with the signal before encoding"
             .into(),

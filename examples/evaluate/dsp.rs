@@ -142,22 +142,42 @@ pub fn xcorr_peak(a: &[f32], b: &[f32], max_lag: usize) -> (i64, f64) {
     (lag, if norm > 0.0 { peak / norm } else { 0.0 })
 }
 
-/// Power in dB re full scale of each 20 ms frame, every 10 ms.
+/// AC power (the variance: a DC offset is not sound) in dB re full scale of each 20 ms frame,
+/// every 10 ms. Some corpus recordings carry a large DC offset (one LibriSpeech file sits at
+/// −0.26), which would otherwise hide every pause.
 pub fn frame_levels_db(x: &[f32], rate_hz: u32) -> Vec<f64> {
     let frame = ((LEVEL_FRAME_S * f64::from(rate_hz)) as usize).max(1);
     let hop = ((LEVEL_HOP_S * f64::from(rate_hz)) as usize).max(1);
     let mut levels = Vec::new();
     let mut start = 0;
     while start + frame <= x.len() {
-        let power = x[start..start + frame]
-            .iter()
-            .map(|v| f64::from(*v).powi(2))
-            .sum::<f64>()
-            / frame as f64;
-        levels.push(power_db(power));
+        levels.push(power_db(variance(&x[start..start + frame])));
         start += hop;
     }
     levels
+}
+
+/// The variance of `x` (its power about its mean); 0 for no samples.
+fn variance(x: &[f32]) -> f64 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    let n = x.len() as f64;
+    let mean = x.iter().map(|v| f64::from(*v)).sum::<f64>() / n;
+    x.iter()
+        .map(|v| (f64::from(*v) - mean).powi(2))
+        .sum::<f64>()
+        / n
+}
+
+/// `x` with its mean removed: codecs and filters drop a DC offset, so comparisons of waveforms
+/// across a chain leave it out.
+pub fn without_dc(x: &[f32]) -> Vec<f32> {
+    if x.is_empty() {
+        return Vec::new();
+    }
+    let mean = (x.iter().map(|v| f64::from(*v)).sum::<f64>() / x.len() as f64) as f32;
+    x.iter().map(|v| v - mean).collect()
 }
 
 /// `10 log10(power)`, floored at −120 dB.
@@ -195,12 +215,12 @@ pub fn active_level_db(x: &[f32], rate_hz: u32) -> Option<f64> {
     Some(power_db(mean_power))
 }
 
-/// RMS level in dB re full scale.
+/// AC RMS level (about the mean) in dB re full scale.
 pub fn rms_db(x: &[f32]) -> f64 {
     if x.is_empty() {
         return SILENCE_DB;
     }
-    power_db(x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64)
+    power_db(variance(x))
 }
 
 /// Where a cut lies in the speech.
