@@ -26,6 +26,16 @@ const ACTIVE_BELOW_PEAK_DB: f64 = 30.0;
 /// Features*, 1973) yet above the floor of the corpus's studio recordings.
 const PAUSE_BELOW_PEAK_DB: f64 = 35.0;
 
+/// The recording's noise floor: the level that 10 % of its frames stay below.
+const PAUSE_FLOOR_QUANTILE: f64 = 0.10;
+
+/// Frames within this many dB of the noise floor count as pause: 6 dB, twice the floor's power,
+/// above the frame-to-frame spread of stationary noise in 20 ms frames.
+const PAUSE_ABOVE_FLOOR_DB: f64 = 6.0;
+
+/// Half the longest crossfade (50 ms): a cut in a pause stays this far inside it.
+const PAUSE_CUT_GUARD_S: f64 = 0.025;
+
 /// A pause must last this long to take a cut: 150 ms. Shorter silences are mostly stop closures
 /// inside words; silent pauses between words and phrases in read speech mostly last longer than
 /// 200 ms (Campione and Véronis, "A large-scale multilingual study of silent pause duration",
@@ -244,6 +254,9 @@ pub struct PauseMap {
     pub pauses: Vec<(usize, usize)>,
     /// Centres of loud-speech frames, in samples, ascending.
     pub speech: Vec<usize>,
+    /// A pause cut keeps this far from the pause's ends (samples), so that half of the longest
+    /// crossfade still lies in the pause.
+    pub guard: usize,
 }
 
 impl PauseMap {
@@ -255,6 +268,11 @@ impl PauseMap {
         };
         let hop = ((LEVEL_HOP_S * f64::from(rate_hz)) as usize).max(1);
         let frame = ((LEVEL_FRAME_S * f64::from(rate_hz)) as usize).max(1);
+        // A recording's own noise floor can sit less than 35 dB under its speech: then a pause is
+        // anything within 6 dB of that floor (thresholds set from the silence level, as in
+        // Rabiner and Sambur's endpoint detector, Bell System Technical Journal 54, 1975).
+        let floor = quantile(&levels, PAUSE_FLOOR_QUANTILE).unwrap_or(peak);
+        let threshold = (peak - PAUSE_BELOW_PEAK_DB).max(floor + PAUSE_ABOVE_FLOOR_DB);
         let min_pause_frames = (MIN_PAUSE_S / LEVEL_HOP_S).ceil() as usize;
         let mut pauses = Vec::new();
         let mut run_start: Option<usize> = None;
@@ -263,7 +281,7 @@ impl PauseMap {
             .chain(std::iter::once(&f64::INFINITY))
             .enumerate()
         {
-            let quiet = *level < peak - PAUSE_BELOW_PEAK_DB;
+            let quiet = *level < threshold && *level < peak - SPEECH_BELOW_PEAK_DB;
             match (quiet, run_start) {
                 (true, None) => run_start = Some(i),
                 (false, Some(start)) => {
@@ -282,10 +300,16 @@ impl PauseMap {
             .filter(|(_, l)| **l >= peak - SPEECH_BELOW_PEAK_DB)
             .map(|(i, _)| i * hop + frame / 2)
             .collect();
-        PauseMap { pauses, speech }
+        let guard = (PAUSE_CUT_GUARD_S * f64::from(rate_hz)) as usize;
+        PauseMap {
+            pauses,
+            speech,
+            guard,
+        }
     }
 
-    /// A cut position in lo..hi of the wanted placement: the middle third of a pause, or a
+    /// A cut position in lo..hi of the wanted placement: inside a pause (25 ms from its ends, or
+    /// its middle third if it is shorter than 75 ms), or a
     /// loud-speech frame; `None` when there is none there.
     pub fn pick(&self, want: Placement, lo: usize, hi: usize, rng: &mut Rng) -> Option<usize> {
         match want {
@@ -294,8 +318,8 @@ impl PauseMap {
                     .pauses
                     .iter()
                     .map(|&(s, e)| {
-                        let third = (e - s) / 3;
-                        (s + third, e - third)
+                        let guard = self.guard.min((e - s) / 3);
+                        (s + guard, e - guard)
                     })
                     .filter(|&(s, e)| s >= lo && e <= hi && e > s)
                     .collect();

@@ -462,8 +462,9 @@ fn deletion_cuts(
     let mut piece_start = start;
     for k in 0..count {
         let lo = start + k * section;
-        // The out point in the section's second quarter to middle, the in point after the gap.
-        let out_at = pick_cut(source, want, lo + section / 4, lo + section / 2, rng);
+        // The out point in the section's first half (past its first eighth), the in point after
+        // the gap.
+        let out_at = pick_cut(source, want, lo + section / 8, lo + section / 2, rng);
         let in_lo = out_at + min_gap;
         let in_hi = (out_at + max_gap).min(lo + section - section / 8);
         let in_at = pick_cut(source, want, in_lo, in_hi.max(in_lo + 1), rng);
@@ -568,8 +569,9 @@ fn reassembled_cuts(
         let target = ((rng.uniform(lo_s, hi_s) * rate) as usize).min(len - 2 * margin.min(len / 4));
         let in_hi = len.saturating_sub(margin + target).max(margin + 1);
         let in_at = pick_cut(source, want, margin, in_hi, rng);
-        let out_lo = (in_at + target * 4 / 5).min(len - margin);
-        let out_hi = (in_at + target * 6 / 5).min(len - margin);
+        // The piece ends within ±40 % of its target length: room to find a pause.
+        let out_lo = (in_at + target * 3 / 5).min(len - margin);
+        let out_hi = (in_at + target * 7 / 5).min(len - margin);
         let out_at = pick_cut(source, want, out_lo, out_hi, rng).max(in_at + 1);
         let speed_per_mille = if rng.chance(PIECE_SPEED_PROBABILITY) {
             *rng.choose(&PIECE_SPEEDS_PER_MILLE).unwrap_or(&1000)
