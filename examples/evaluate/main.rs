@@ -126,8 +126,7 @@ fn build_index(archive_dir: &Path, index_dir: &Path) -> Result<(Index, String), 
 
 fn archive_status(index: &Index, how: &str) -> String {
     format!(
-        "archive matching: index {how} at {} ({} recordings, {:.1} min, {:.1} MB)",
-        index.dir().display(),
+        "archive matching: index {how} ({} recordings, {:.1} min, {:.1} MB)",
         index.list().len(),
         index.total_duration_s() / 60.0,
         index.size_bytes() as f64 / 1e6
