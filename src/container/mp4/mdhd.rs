@@ -22,21 +22,7 @@ pub(super) struct Mdhd {
 /// Reads an `mdhd` body: version, flags, creation, modification, timescale, duration (64-bit
 /// times and duration in version 1), then the packed language.
 pub(super) fn read(c: &mut Cursor<'_>) -> Result<Mdhd> {
-    let version = c.u8()?;
-    c.skip(3)?;
-    let (creation, modification, timescale, duration) = match version {
-        0 => (
-            u64::from(c.u32_be()?),
-            u64::from(c.u32_be()?),
-            c.u32_be()?,
-            match c.u32_be()? {
-                u32::MAX => u64::MAX,
-                d => u64::from(d),
-            },
-        ),
-        1 => (c.u64_be()?, c.u64_be()?, c.u32_be()?, c.u64_be()?),
-        v => return Err(c.error(format!("version {v} is not defined (0 or 1)"))),
-    };
+    let (creation, modification, timescale, duration) = super::mvhd::read_times(c)?;
     // QuickTime writers sometimes end the box before the language; it is optional to us.
     let language = if c.remaining() >= 2 {
         language(c.u16_be()?)

@@ -17,12 +17,13 @@ pub(super) struct Mvhd {
     pub(super) duration: u64,
 }
 
-/// Reads an `mvhd` body (after the box header): version 1 has 64-bit times and duration,
-/// version 0 32-bit ones.
-pub(super) fn read(c: &mut Cursor<'_>) -> Result<Mvhd> {
+/// Reads the version, flags, creation and modification times, timescale and duration that begin
+/// both `mvhd` and `mdhd` (ISO/IEC 14496-12 §8.2.2 and §8.4.2): 32-bit times and duration in
+/// version 0 (a duration of all ones meaning unknown, kept as `u64::MAX`), 64-bit in version 1.
+pub(super) fn read_times(c: &mut Cursor<'_>) -> Result<(u64, u64, u32, u64)> {
     let version = c.u8()?;
     c.skip(3)?; // flags
-    let (creation, modification, timescale, duration) = match version {
+    Ok(match version {
         0 => (
             u64::from(c.u32_be()?),
             u64::from(c.u32_be()?),
@@ -34,7 +35,13 @@ pub(super) fn read(c: &mut Cursor<'_>) -> Result<Mvhd> {
         ),
         1 => (c.u64_be()?, c.u64_be()?, c.u32_be()?, c.u64_be()?),
         v => return Err(c.error(format!("version {v} is not defined (0 or 1)"))),
-    };
+    })
+}
+
+/// Reads an `mvhd` body (after the box header): version 1 has 64-bit times and duration,
+/// version 0 32-bit ones.
+pub(super) fn read(c: &mut Cursor<'_>) -> Result<Mvhd> {
+    let (creation, modification, timescale, duration) = read_times(c)?;
     Ok(Mvhd {
         creation,
         modification,
