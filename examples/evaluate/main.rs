@@ -16,6 +16,8 @@
 //! Exit status: 0 when every clip was generated, analysed (or had a report) and scored; 1 when any
 //! failed (one line on stderr each; the rest are still scored); 2 for a usage error. The command
 //! line is a contract (DESIGN.md): flags are added, never renamed.
+// Built as a test target too (Cargo.toml: evaluate_units), where `main` is not the entry point.
+#![cfg_attr(test, allow(dead_code))]
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
