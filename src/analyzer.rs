@@ -17,7 +17,7 @@ use crate::decode::{
 };
 use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, FingerprintBuilder};
-use crate::index::{Index, IndexSettings, within_clip_matches};
+use crate::index::{Index, IndexSettings, Match, within_clip_matches};
 use crate::render::{Band, Picture, RenderOptions};
 use crate::report::{ArchiveInfo, Report, SCHEMA, segments_from_matches};
 use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono};
@@ -371,11 +371,7 @@ impl<'a> Analyzer<'a> {
             None => Vec::new(),
         };
         matches.extend(within_clip_matches(fingerprint, &base_name));
-        matches.sort_by(|a, b| {
-            b.confidence
-                .total_cmp(&a.confidence)
-                .then(b.support.cmp(&a.support))
-        });
+        matches.sort_by(Match::strongest_first);
         let segments = self
             .index
             .map(|_| segments_from_matches(duration_s, &matches));
@@ -427,15 +423,8 @@ impl Stages {
         native_rate_hz: Option<u32>,
     ) -> Result<Stages> {
         let rate = config.analysis_rate_hz;
-        let bin_hz = f64::from(rate) / config.spectrogram.window_samples as f64;
-        let fingerprint = FingerprintBuilder::new(
-            &settings.fingerprint,
-            rate,
-            config.spectrogram.hop_samples,
-            config.spectrogram.bins(),
-            bin_hz,
-        )?
-        .expanded_for_query();
+        // The settings equal the configuration's rate and spectrogram (`fingerprint_settings`).
+        let fingerprint = settings.fingerprint_builder()?.expanded_for_query();
         Ok(Stages {
             spectrogram: SpectrogramStream::new(
                 rate,

@@ -155,7 +155,7 @@ pub struct Fingerprint {
     pub hop_samples: usize,
     /// Frames analysed.
     pub frames: u64,
-    /// Peaks found (kept for diagnostics and boundary refinement).
+    /// Number of peaks found (a diagnostic: peaks per second says how dense the fingerprint is).
     pub peaks: usize,
     /// Landmarks, sorted by anchor frame.
     pub landmarks: Vec<Landmark>,

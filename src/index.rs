@@ -70,6 +70,20 @@ pub struct IndexSettings {
     pub fingerprint: FingerprintConfig,
 }
 
+impl IndexSettings {
+    /// A fingerprint builder for spectrogram blocks made with these settings.
+    pub(crate) fn fingerprint_builder(&self) -> Result<FingerprintBuilder> {
+        let bin_hz = f64::from(self.analysis_rate_hz) / self.spectrogram.window_samples as f64;
+        FingerprintBuilder::new(
+            &self.fingerprint,
+            self.analysis_rate_hz,
+            self.spectrogram.hop_samples,
+            self.spectrogram.bins(),
+            bin_hz,
+        )
+    }
+}
+
 impl Default for IndexSettings {
     fn default() -> Self {
         IndexSettings {
@@ -141,6 +155,31 @@ pub struct Match {
     /// archive reuse.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub within_clip: bool,
+}
+
+impl Match {
+    /// The match of a run of hits, times converted from frames of `frame_s` seconds.
+    fn from_run(run: &matching::Run, frame_s: f64, reference: &str, within_clip: bool) -> Match {
+        let reference_at = |tq: u32| (run.speed * f64::from(tq) + run.offset).max(0.0) * frame_s;
+        Match {
+            clip_start_s: f64::from(run.tq_start) * frame_s,
+            clip_end_s: f64::from(run.tq_end) * frame_s,
+            reference: reference.to_string(),
+            reference_start_s: reference_at(run.tq_start),
+            reference_end_s: reference_at(run.tq_end),
+            speed: run.speed,
+            confidence: 1.0 - 10f64.powf(run.log10_chance),
+            support: run.support,
+            within_clip,
+        }
+    }
+
+    /// Orders matches strongest first: by confidence, then by support.
+    pub(crate) fn strongest_first(a: &Match, b: &Match) -> std::cmp::Ordering {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(b.support.cmp(&a.support))
+    }
 }
 
 /// An archive index on disk. See the module docs for the format and its guarantees.
@@ -457,14 +496,18 @@ impl Index {
         let mut matches = Vec::new();
         for (segment_index, segment) in self.segments.iter().enumerate() {
             let file = &self.manifest.segments[segment_index].file;
-            let live: Vec<Option<&IndexEntry>> = (0..segment.refs())
-                .map(|local| {
-                    self.manifest
-                        .references
-                        .iter()
-                        .find(|r| &r.segment == file && usize::from(r.local) == local)
-                })
-                .collect();
+            // Which live reference each local id of this segment is (removed ones stay None).
+            let mut live: Vec<Option<&IndexEntry>> = vec![None; segment.refs()];
+            for r in self
+                .manifest
+                .references
+                .iter()
+                .filter(|r| &r.segment == file)
+            {
+                if let Some(slot) = live.get_mut(usize::from(r.local)) {
+                    *slot = Some(r);
+                }
+            }
             let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); segment.refs()];
             let mut last: Option<(u32, u32, u16)> = None;
             for l in &fingerprint.landmarks {
@@ -488,28 +531,11 @@ impl Index {
                 let Some(entry) = live[local] else { continue };
                 let ref_frames = segment.ref_frames(local);
                 for run in matching::find_runs(list, clip_frames, ref_frames, &search) {
-                    let confidence = 1.0 - 10f64.powf(run.log10_chance);
-                    let reference_start = run.speed * f64::from(run.tq_start) + run.offset;
-                    let reference_end = run.speed * f64::from(run.tq_end) + run.offset;
-                    matches.push(Match {
-                        clip_start_s: f64::from(run.tq_start) * frame_s,
-                        clip_end_s: f64::from(run.tq_end) * frame_s,
-                        reference: entry.name.clone(),
-                        reference_start_s: reference_start.max(0.0) * frame_s,
-                        reference_end_s: reference_end.max(0.0) * frame_s,
-                        speed: run.speed,
-                        confidence,
-                        support: run.support,
-                        within_clip: false,
-                    });
+                    matches.push(Match::from_run(&run, frame_s, &entry.name, false));
                 }
             }
         }
-        matches.sort_by(|a, b| {
-            b.confidence
-                .total_cmp(&a.confidence)
-                .then(b.support.cmp(&a.support))
-        });
+        matches.sort_by(Match::strongest_first);
         Ok(suppress_covered(matches))
     }
 
@@ -626,18 +652,7 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
     };
     let matches = matching::find_runs(hits, frames, frames, &search)
         .into_iter()
-        .map(|run| Match {
-            clip_start_s: f64::from(run.tq_start) * frame_s,
-            clip_end_s: f64::from(run.tq_end) * frame_s,
-            reference: name.to_string(),
-            reference_start_s: (run.speed * f64::from(run.tq_start) + run.offset).max(0.0)
-                * frame_s,
-            reference_end_s: (run.speed * f64::from(run.tq_end) + run.offset).max(0.0) * frame_s,
-            speed: run.speed,
-            confidence: 1.0 - 10f64.powf(run.log10_chance),
-            support: run.support,
-            within_clip: true,
-        })
+        .map(|run| Match::from_run(&run, frame_s, name, true))
         .collect();
     suppress_covered(matches)
 }
@@ -685,14 +700,7 @@ struct Fingerprinter {
 impl Fingerprinter {
     fn new(settings: &IndexSettings, expand: bool) -> Result<Fingerprinter> {
         let rate = settings.analysis_rate_hz;
-        let bin_hz = f64::from(rate) / settings.spectrogram.window_samples as f64;
-        let mut builder = FingerprintBuilder::new(
-            &settings.fingerprint,
-            rate,
-            settings.spectrogram.hop_samples,
-            settings.spectrogram.bins(),
-            bin_hz,
-        )?;
+        let mut builder = settings.fingerprint_builder()?;
         if expand {
             builder = builder.expanded_for_query();
         }

@@ -35,6 +35,7 @@ pub use fingerprint::{
     fingerprint_samples,
 };
 pub use index::{Index, IndexEntry, IndexSettings, Match, Metadata, within_clip_matches};
+pub use output::write_atomic;
 pub use render::{
     Band, ColorMap, Layout, Marker, Picture, PixelRect, Pooling, RenderOptions, Track, write_png,
 };

@@ -14,7 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 
-/// Writes `bytes` to `path` as described in the module docs; `-` means stdout.
+/// Writes `bytes` to `path` so that it is never half-written; `-` means stdout.
+///
+/// A regular file (or a path that does not exist yet) is written to a temporary file in the same
+/// directory, flushed to disk and renamed over the target (a symbolic link is followed and the
+/// file it points to replaced). A target that is not a regular file (a pipe, `/dev/stdout`) is
+/// written directly.
 ///
 /// # Errors
 /// [`Error::Io`] naming the target when the directory does not exist, is not writable, or the

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, renamed into place;
-/// creates the folder.
+/// Writes `bytes` to `path` through a temporary file in the same folder, renamed into place
+/// (the library's [`clip_provenance::write_atomic`]); creates the folder.
 ///
 /// # Errors
 /// A message naming the file.
@@ -17,16 +17,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&temp, bytes).map_err(|e| format!("{}: {e}", temp.display()))?;
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        format!("{}: {e}", path.display())
-    })
+    clip_provenance::write_atomic(path, bytes).map_err(|e| e.to_string())
 }
 
 /// Writes `value` as pretty JSON with a final newline.

@@ -78,14 +78,7 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFacts
     let mut pos = 12u64;
     let mut chunks = 0u64;
     while end.saturating_sub(pos) >= 8 {
-        chunks += 1;
-        if chunks > MAX_CHUNKS {
-            return Err(Error::limit(
-                format!("{}: number of chunks", src.name),
-                MAX_CHUNKS,
-                chunks,
-            ));
-        }
+        src.count(&mut chunks, MAX_CHUNKS, "number of chunks")?;
         let mut h = [0u8; 8];
         src.read_exact_at(pos, &mut h)?;
         let id = [h[0], h[1], h[2], h[3]];

@@ -77,14 +77,7 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFacts
     let mut pos = 8u64; // "caff", version, flags
     let mut chunks = 0u64;
     while src.len.saturating_sub(pos) >= 12 {
-        chunks += 1;
-        if chunks > MAX_CHUNKS {
-            return Err(Error::limit(
-                format!("{}: number of chunks", src.name),
-                MAX_CHUNKS,
-                chunks,
-            ));
-        }
+        src.count(&mut chunks, MAX_CHUNKS, "number of chunks")?;
         let mut h = [0u8; 12];
         src.read_exact_at(pos, &mut h)?;
         let id = [h[0], h[1], h[2], h[3]];

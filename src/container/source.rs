@@ -70,6 +70,23 @@ impl<R: Read + Seek> Source<R> {
         })
     }
 
+    /// Counts one more structural element (a chunk, a box) in `counter`, against `limit`: a file
+    /// of millions of tiny elements is refused instead of walked.
+    ///
+    /// # Errors
+    /// [`Error::Limit`] once `counter` exceeds `limit` (`what` names the count).
+    pub(crate) fn count(&self, counter: &mut u64, limit: u64, what: &str) -> Result<()> {
+        *counter += 1;
+        if *counter > limit {
+            return Err(Error::limit(
+                format!("{}: {what}", self.name),
+                limit,
+                *counter,
+            ));
+        }
+        Ok(())
+    }
+
     /// Reads `len` bytes from `offset` into a new buffer, after checking `len` against `limit`
     /// and against the file.
     ///
