@@ -53,6 +53,17 @@ pub fn convolve_truncated(x: &[f32], h: &[f32]) -> Vec<f32> {
         return vec![0.0; x.len()];
     }
     let n = (x.len() + h.len() - 1).next_power_of_two();
+    let mut out = spectral_product(x, h, n, false);
+    let scale = 1.0 / n as f32;
+    out.truncate(x.len());
+    out.iter_mut().for_each(|v| *v *= scale);
+    out
+}
+
+/// IFFT(FFT(a) · FFT(b)) over `n` points (zero-padded), or with `conjugate_b` IFFT(FFT(a) ·
+/// conj(FFT(b))): linear convolution or cross-correlation when `n` covers both signals. Not
+/// normalised: every value is `n` times the true one (realfft's inverse does not scale).
+fn spectral_product(a: &[f32], b: &[f32], n: usize, conjugate_b: bool) -> Vec<f32> {
     let mut planner = RealFftPlanner::<f32>::new();
     let forward = planner.plan_fft_forward(n);
     let inverse = planner.plan_fft_inverse(n);
@@ -65,16 +76,17 @@ pub fn convolve_truncated(x: &[f32], h: &[f32]) -> Vec<f32> {
             .expect("buffers come from the plan");
         out
     };
-    let (sx, sh) = (spectrum(x), spectrum(h));
-    let mut product: Vec<_> = sx.iter().zip(&sh).map(|(a, b)| a * b).collect();
+    let (sa, sb) = (spectrum(a), spectrum(b));
+    let mut product: Vec<_> = sa
+        .iter()
+        .zip(&sb)
+        .map(|(x, y)| if conjugate_b { x * y.conj() } else { x * y })
+        .collect();
     zero_edge_imaginary(&mut product);
     let mut out = inverse.make_output_vec();
     inverse
         .process(&mut product, &mut out)
         .expect("buffers come from the plan");
-    let scale = 1.0 / n as f32;
-    out.truncate(x.len());
-    out.iter_mut().for_each(|v| *v *= scale);
     out
 }
 
@@ -97,25 +109,7 @@ pub fn xcorr_peak(a: &[f32], b: &[f32], max_lag: usize) -> (i64, f64) {
         return (0, 0.0);
     }
     let n = (a.len() + b.len() + max_lag).next_power_of_two();
-    let mut planner = RealFftPlanner::<f32>::new();
-    let forward = planner.plan_fft_forward(n);
-    let inverse = planner.plan_fft_inverse(n);
-    let spectrum = |signal: &[f32]| {
-        let mut input = forward.make_input_vec();
-        input[..signal.len()].copy_from_slice(signal);
-        let mut out = forward.make_output_vec();
-        forward
-            .process(&mut input, &mut out)
-            .expect("buffers come from the plan");
-        out
-    };
-    let (sa, sb) = (spectrum(a), spectrum(b));
-    let mut product: Vec<_> = sa.iter().zip(&sb).map(|(x, y)| x * y.conj()).collect();
-    zero_edge_imaginary(&mut product);
-    let mut corr = inverse.make_output_vec();
-    inverse
-        .process(&mut product, &mut corr)
-        .expect("buffers come from the plan");
+    let corr = spectral_product(a, b, n, true);
     // corr[l] · n = Σ a[n + l] b[n] for l ≥ 0 (realfft's inverse is not normalised); negative
     // lags wrap to the end.
     let at = |lag: i64| -> f64 {
