@@ -214,6 +214,11 @@ bad truncated-half.mp3 "the first half ($((size / 2)) of $size bytes) of mp3-44k
 bad video-only.mp4 "MP4 with one H.264 video track and no audio track" \
   "$(quote_cmd "${FF[@]}" -f lavfi -i testsrc=size=64x64:rate=5:duration=1 "${X264[@]}" "${BX[@]}" bad/video-only.mp4)"
 
+# A valid file whose codec the crate cannot decode (AC-3: no pure-Rust decoder in symphonia).
+"${FF[@]}" -f lavfi -i sine=frequency=440:sample_rate=48000:duration=0.5 -c:a ac3 -b:a 96k "${BX[@]}" bad/ac3-in-matroska.mkv
+bad ac3-in-matroska.mkv "a valid Matroska file with AC-3 audio (a 440 Hz tone, 0.5 s): a codec the crate cannot decode" \
+  "$(quote_cmd "${FF[@]}" -f lavfi -i sine=frequency=440:sample_rate=48000:duration=0.5 -c:a ac3 -b:a 96k "${BX[@]}" bad/ac3-in-matroska.mkv)"
+
 # A valid 16-bit mono 16 kHz WAV of 0.25 s (canonical 44-byte header), then one field edited.
 "${FF[@]}" -i _src/click-16k-mono.wav -t 0.25 -c:a pcm_s16le "${BX[@]}" _src/valid.wav
 python3 make_fixtures.py wavpatch _src/valid.wav bad/wav-zero-channels.wav channels 0

@@ -246,6 +246,16 @@ fn decode_bad_inputs_give_the_expected_outcome() {
         "{video:?}"
     );
 
+    // A valid file whose codec cannot be decoded here: the error names codec and container.
+    let ac3 = decode_path(
+        testdata("bad/ac3-in-matroska.mkv"),
+        &DecodeOptions::default(),
+    );
+    assert!(
+        matches!(&ac3, Err(Error::Unsupported { what }) if what.contains("codec ac3 in matroska")),
+        "{ac3:?}"
+    );
+
     let zero = decode_path(
         testdata("bad/wav-zero-channels.wav"),
         &DecodeOptions::default(),
