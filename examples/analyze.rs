@@ -1,25 +1,37 @@
 //! Analyses clips and writes their reports: the main job, from a shell.
 //!
 //! ```text
-//! cargo run --release --example analyze                      # the bundled clip in testdata/
+//! cargo run --release --example analyze                      # the bundled clip and archive in testdata/
 //! cargo run --release --example analyze -- [--index DIR] [--config FILE] [--json FILE] [--png FILE] CLIP
 //! cargo run --release --example analyze -- [--index DIR] [--config FILE] --out DIR CLIP|FOLDER...
 //! ```
 //! The human summary of each clip goes to stdout (to stderr when an output is `-`). With no
-//! clip, the bundled one is analysed and its report written to `target/analyze/<stem>.json` and
-//! `.png`. Folders are walked recursively in sorted path order, keeping media files by extension;
-//! two inputs with the same stem get `stem`, `stem-2`, … Exit status: 0 when every input gave a
-//! report, 1 when any gave an error (one line on stderr each; the others are still processed),
-//! 2 for a usage error. The command line is a contract (DESIGN.md): flags are added, never renamed.
+//! clip, the bundled demo is analysed: `testdata/demo/zoom-call-reassembled.mp4`, a Zoom-like
+//! MP4 reassembled from two archived recordings and one that is not archived, searched against
+//! the bundled archive (the recordings `testdata/demo/archive.txt` names, indexed into
+//! `target/analyze/demo-archive/` on first use), and its report written to
+//! `target/analyze/<stem>.json` and `.png`. Folders are walked recursively in sorted path order,
+//! keeping media files by extension; two inputs with the same stem get `stem`, `stem-2`, …
+//! Several clips are analysed in parallel (one per core) with a progress bar on stderr; their
+//! summaries come out in input order. Exit status: 0 when every input gave a report, 1 when any
+//! gave an error (one line on stderr each; the others are still processed), 2 for a usage
+//! error. The command line is a contract (DESIGN.md): flags are added, never renamed.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use clip_provenance::{Analyzer, Config, Index};
+use clip_provenance::{Analyzer, Config, Index, IndexSettings};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 
-/// The clip analysed when none is given: a Zoom-like MP4 (a video stream, then AAC audio).
-const BUNDLED_CLIP: &str = "testdata/aac-lc-32k-mono-h264-video-first.mp4";
+/// The clip analysed when none is given: a Zoom-like MP4 (a video stream, then AAC audio)
+/// reassembled from older recordings (`testdata/demo/make_demo.sh`).
+const BUNDLED_CLIP: &str = "testdata/demo/zoom-call-reassembled.mp4";
+/// The bundled archive: one file name of `testdata/speech/` per line.
+const BUNDLED_ARCHIVE: &str = "testdata/demo/archive.txt";
+/// Where the bundled archive is indexed, under the project.
+const BUNDLED_INDEX: &str = "target/analyze/demo-archive";
 
 #[derive(Parser)]
 #[command(
@@ -64,7 +76,19 @@ fn main() -> ExitCode {
         Ok(analyzer) => analyzer,
         Err(e) => return usage_error(&e.to_string()),
     };
-    let index = match args.index.as_deref().map(Index::open).transpose() {
+    let bundled = args.inputs.is_empty();
+    // Relative to the project when run from it (as the README does), so paths read short.
+    let root = if Path::new(BUNDLED_CLIP).exists() {
+        PathBuf::new()
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    };
+    let index = match (&args.index, bundled) {
+        (Some(dir), _) => Index::open(dir).map(Some),
+        (None, true) => bundled_index(&root).map(Some),
+        (None, false) => Ok(None),
+    };
+    let index = match index {
         Ok(index) => index,
         Err(e) => {
             eprintln!("{e}");
@@ -76,17 +100,13 @@ fn main() -> ExitCode {
         None => analyzer,
     };
     let mut failed = false;
-    let (clips, mut out_dir) = if args.inputs.is_empty() {
-        // Relative to the project when run from it (as the README does), so paths read short.
-        let root = if Path::new(BUNDLED_CLIP).exists() {
-            PathBuf::new()
-        } else {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        };
-        let bundled = root.join(BUNDLED_CLIP);
+    let (clips, mut out_dir) = if bundled {
         let default_out = (args.json.is_none() && args.png.is_none() && args.out.is_none())
             .then(|| root.join("target/analyze"));
-        (vec![bundled], args.out.clone().or(default_out))
+        (
+            vec![root.join(BUNDLED_CLIP)],
+            args.out.clone().or(default_out),
+        )
     } else {
         let mut clips = Vec::new();
         for input in &args.inputs {
@@ -113,20 +133,46 @@ fn main() -> ExitCode {
         .iter()
         .any(|o| o.as_deref() == Some(Path::new("-")));
     let stems = unique_stems(&clips);
-    for (clip, stem) in clips.iter().zip(&stems) {
-        let outputs = match &out_dir {
-            Some(dir) => Outputs {
-                json: Some(dir.join(format!("{stem}.json"))),
-                png: Some(dir.join(format!("{stem}.png"))),
-            },
-            None => Outputs {
-                json: args.json.clone(),
-                png: args.png.clone(),
-            },
-        };
-        if let Err(e) = analyze_one(&analyzer, clip, &outputs, summary_to_stderr) {
-            eprintln!("{}: {e}", clip.display());
-            failed = true;
+    let progress = if clips.len() > 1 {
+        let bar = ProgressBar::new(clips.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} clips, {elapsed} ({eta} left)")
+                .expect("a valid template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    // In parallel, each clip's summary kept for printing in input order.
+    let results: Vec<Result<String, String>> = clips
+        .par_iter()
+        .zip(&stems)
+        .map(|(clip, stem)| {
+            let outputs = match &out_dir {
+                Some(dir) => Outputs {
+                    json: Some(dir.join(format!("{stem}.json"))),
+                    png: Some(dir.join(format!("{stem}.png"))),
+                },
+                None => Outputs {
+                    json: args.json.clone(),
+                    png: args.png.clone(),
+                },
+            };
+            let result = analyze_one(&analyzer, clip, &outputs)
+                .map_err(|e| format!("{}: {e}", clip.display()));
+            progress.inc(1);
+            result
+        })
+        .collect();
+    progress.finish_and_clear();
+    for result in results {
+        match result {
+            Ok(summary) if summary_to_stderr => eprint!("{summary}"),
+            Ok(summary) => print!("{summary}"),
+            Err(line) => {
+                eprintln!("{line}");
+                failed = true;
+            }
         }
     }
     if failed {
@@ -136,12 +182,53 @@ fn main() -> ExitCode {
     }
 }
 
+/// The bundled archive's index: reused when it holds exactly the recordings `archive.txt`
+/// names, otherwise built anew (a few seconds).
+fn bundled_index(root: &Path) -> clip_provenance::Result<Index> {
+    let list_path = root.join(BUNDLED_ARCHIVE);
+    let list = std::fs::read_to_string(&list_path).map_err(|e| clip_provenance::Error::Io {
+        path: list_path.clone(),
+        source: e,
+    })?;
+    let names: Vec<&str> = list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let dir = root.join(BUNDLED_INDEX);
+    if let Ok(index) = Index::open(&dir) {
+        let mut have: Vec<&str> = index.list().iter().map(|e| e.name.as_str()).collect();
+        let mut want = names.clone();
+        have.sort_unstable();
+        want.sort_unstable();
+        if have == want {
+            return Ok(index);
+        }
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| clip_provenance::Error::Io {
+            path: dir.clone(),
+            source: e,
+        })?;
+    }
+    eprintln!(
+        "indexing the bundled archive ({} recordings) into {}",
+        names.len(),
+        dir.display()
+    );
+    let mut index = Index::create(&dir, IndexSettings::default())?;
+    for name in names {
+        index.add_path(root.join("testdata/speech").join(name), None, false)?;
+    }
+    Ok(index)
+}
+
+/// Analyses one clip, writes its outputs and returns its summary (with the outputs' paths).
 fn analyze_one(
     analyzer: &Analyzer,
     clip: &Path,
     outputs: &Outputs,
-    summary_to_stderr: bool,
-) -> clip_provenance::Result<()> {
+) -> clip_provenance::Result<String> {
     let analysis = analyzer.analyze_path_with_picture(clip)?;
     if let Some(path) = &outputs.json {
         analysis.report.write_json(path)?;
@@ -149,23 +236,13 @@ fn analyze_one(
     if let Some(path) = &outputs.png {
         analysis.write_png(path)?;
     }
-    let summary = analysis.report.summary();
-    if summary_to_stderr {
-        eprint!("{summary}");
-    } else {
-        print!("{summary}");
-    }
+    let mut summary = analysis.report.summary();
     for (kind, path) in [("report", &outputs.json), ("picture", &outputs.png)] {
         if let Some(path) = path.as_ref().filter(|p| p.as_os_str() != "-") {
-            let line = format!("  {kind}: {}", path.display());
-            if summary_to_stderr {
-                eprintln!("{line}")
-            } else {
-                println!("{line}")
-            }
+            summary.push_str(&format!("  {kind}: {}\n", path.display()));
         }
     }
-    Ok(())
+    Ok(summary)
 }
 
 /// The clips an input stands for: itself, or the media files below a folder in sorted order.

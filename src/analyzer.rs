@@ -18,14 +18,19 @@ use crate::decode::{
 use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, FingerprintBuilder};
 use crate::index::{Index, IndexSettings, Match, within_clip_matches};
-use crate::render::{Band, Picture, RenderOptions};
-use crate::report::{ArchiveInfo, Report, SCHEMA, segments_from_matches};
+use crate::render::{Band, Marker, Picture, RenderOptions, Track};
+use crate::report::{ArchiveInfo, Report, SCHEMA, segments_from_splices};
 use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono};
 use crate::spectrogram::{SpectrogramConfig, SpectrogramStream};
+use crate::splice::{archive_boundaries, fuse_splices};
+use crate::verdict::{Evidence, decide};
 
 /// Spectrogram frames per streamed block: about 2 s at the default 8 ms hop, a few hundred
 /// kilobytes of values, so consumers see blocks large enough to work on and memory stays small.
 const SPECTROGRAM_BLOCK_FRAMES: usize = 256;
+
+/// The default [`Config::splice_min_score`].
+pub const DEFAULT_SPLICE_MIN_SCORE: f64 = 0.05;
 
 /// Everything that decides what an analysis does. Serialised into every report, so a run can be
 /// reproduced; read from JSON with missing fields taking their defaults.
@@ -43,6 +48,9 @@ pub struct Config {
     pub max_duration_s: f64,
     /// The most columns of the report picture; longer clips are pooled to fit.
     pub picture_max_columns: usize,
+    /// Splice candidates scoring below this are left out of the report. Default 0.05: weak
+    /// evidence stays visible, noise does not; 0 lists every candidate (for calibration).
+    pub splice_min_score: f64,
 }
 
 impl Default for Config {
@@ -53,6 +61,7 @@ impl Default for Config {
             track: None,
             max_duration_s: DEFAULT_MAX_DURATION_S,
             picture_max_columns: Picture::DEFAULT_MAX_COLUMNS,
+            splice_min_score: DEFAULT_SPLICE_MIN_SCORE,
         }
     }
 }
@@ -105,6 +114,9 @@ impl Config {
                 ),
             ));
         }
+        if !(0.0..=1.0).contains(&self.splice_min_score) {
+            return Err(Error::config("splice_min_score", "must be in [0, 1]"));
+        }
         Ok(())
     }
 
@@ -139,7 +151,6 @@ impl Analysis {
             .report
             .segments
             .iter()
-            .flatten()
             .filter_map(|s| {
                 let reference = s.reference.as_ref()?;
                 let at = s
@@ -153,9 +164,33 @@ impl Analysis {
                 })
             })
             .collect();
+        // Every reported splice as a marker (solid when asserted), labelled with its score.
+        let markers = self
+            .report
+            .splices
+            .iter()
+            .map(|s| Marker {
+                time_s: s.time_s,
+                label: format!("{:.2}", s.score),
+                strength: s.score as f32,
+            })
+            .collect();
+        // Under the spectrogram: the fused splice score, then each usable cue's strength.
+        let mut tracks = vec![splice_score_track(
+            &self.report.splices,
+            self.report.duration_s,
+        )];
+        tracks.extend(
+            self.cues
+                .iter()
+                .filter(|t| t.usability.usable)
+                .map(CueTrack::to_render_track),
+        );
         let options = RenderOptions {
             title: Some(self.report.input.clone()),
             bands,
+            markers,
+            tracks,
             ..RenderOptions::default()
         };
         self.picture.render(&options)
@@ -167,6 +202,29 @@ impl Analysis {
     /// As [`Analysis::render`] and [`crate::write_png`].
     pub fn write_png(&self, path: &Path) -> Result<()> {
         crate::render::write_png(&self.render()?, path)
+    }
+}
+
+/// The fused splice score as a panel: each splice's score as a spike 50 ms wide, 0 elsewhere,
+/// with the assertion threshold drawn.
+fn splice_score_track(splices: &[crate::splice::Splice], duration_s: f64) -> Track {
+    const STEP_S: f64 = 0.01;
+    let n = (duration_s / STEP_S).ceil().max(1.0) as usize;
+    let mut values = vec![0.0f32; n];
+    for s in splices {
+        let centre = (s.time_s / STEP_S).round() as i64;
+        for i in centre - 2..=centre + 2 {
+            if let Some(v) = usize::try_from(i).ok().and_then(|i| values.get_mut(i)) {
+                *v = v.max(s.score as f32);
+            }
+        }
+    }
+    Track {
+        name: "splice score".into(),
+        start_s: 0.0,
+        step_s: STEP_S,
+        values,
+        threshold: Some(crate::report::ASSERTED as f32),
     }
 }
 
@@ -372,12 +430,21 @@ impl<'a> Analyzer<'a> {
         };
         matches.extend(within_clip_matches(fingerprint, &base_name));
         matches.sort_by(Match::strongest_first);
-        let segments = self
-            .index
-            .map(|_| segments_from_matches(duration_s, &matches));
+        let boundaries = archive_boundaries(&matches, duration_s);
+        let splices = fuse_splices(cues, &boundaries, self.config.splice_min_score);
+        let segments = segments_from_splices(duration_s, &splices, &matches);
         let archive = self.index.map(|i| ArchiveInfo {
             references: i.list().len(),
             duration_s: i.total_duration_s(),
+        });
+        let usability = cue_usability(cues);
+        let verdict = decide(&Evidence {
+            splices: &splices,
+            matches: &matches,
+            segments: &segments,
+            cues: &usability,
+            archive: archive.as_ref(),
+            container_notes: container.as_ref().map_or(&[], |c| c.notes.as_slice()),
         });
         Ok(Report {
             schema: SCHEMA,
@@ -389,7 +456,9 @@ impl<'a> Analyzer<'a> {
             config: serde_json::to_value(&self.config)
                 .expect("Config serialises: plain fields only"),
             archive,
-            cues: Some(cue_usability(cues)),
+            verdict,
+            cues: Some(usability),
+            splices,
             matches,
             segments,
             warnings,

@@ -58,7 +58,7 @@ pub use waveform::WaveformCue;
 use frames::{FrameFeatures, FrameView};
 
 /// Which cue a track or a splice contribution comes from. Serialised as the report's cue keys
-/// (DESIGN.md): `noise_floor`, `channel`, `enf`, `codec`, `waveform`, `reverb`.
+/// (DESIGN.md): `noise_floor`, `channel`, `enf`, `codec`, `waveform`, `reverb`, `archive`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CueKey {
@@ -74,10 +74,14 @@ pub enum CueKey {
     Waveform,
     /// Reverberation decay after speech offsets.
     Reverb,
+    /// A boundary of a piece found in the archive (or copied within the clip): not an acoustic
+    /// track but a splice cue of its own, from the matches (DESIGN.md).
+    Archive,
 }
 
 impl CueKey {
-    /// Every key, in the order of DESIGN.md.
+    /// Every acoustic cue (each has a track), in the order of DESIGN.md; [`CueKey::Archive`]
+    /// comes from the matches instead.
     pub const ALL: [CueKey; 6] = [
         CueKey::NoiseFloor,
         CueKey::Channel,
@@ -96,6 +100,7 @@ impl CueKey {
             CueKey::Codec => "codec",
             CueKey::Waveform => "waveform",
             CueKey::Reverb => "reverb",
+            CueKey::Archive => "archive",
         }
     }
 }

@@ -28,6 +28,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::spectrogram::Spectrogram;
 
+mod signature;
+
+use signature::SignatureBuilder;
+pub use signature::{
+    SIGNATURE_BITS, SIGNATURE_FRAMES, agreement as signature_agreement, signature_count,
+};
+
 /// How fingerprints are made. Changing any field changes the hashes: an index records the
 /// configuration it was built with and refuses queries made with another.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +166,9 @@ pub struct Fingerprint {
     pub peaks: usize,
     /// Landmarks, sorted by anchor frame.
     pub landmarks: Vec<Landmark>,
+    /// One 16-bit frame signature per [`SIGNATURE_FRAMES`] frames, for placing match edges (see
+    /// [`signature_agreement`]).
+    pub signatures: Vec<u16>,
 }
 
 impl Fingerprint {
@@ -362,6 +372,7 @@ pub struct FingerprintBuilder {
     expanded: Vec<u32>,
     landmarks: Vec<Landmark>,
     zone: Vec<Peak>,
+    signature: SignatureBuilder,
 }
 
 impl FingerprintBuilder {
@@ -410,6 +421,7 @@ impl FingerprintBuilder {
             expanded: Vec::new(),
             landmarks: Vec::new(),
             zone: Vec::with_capacity(64),
+            signature: SignatureBuilder::new(lo_bin, hi_bin),
         })
     }
 
@@ -458,12 +470,16 @@ impl FingerprintBuilder {
         }
         self.landmarks
             .sort_unstable_by_key(|l| (l.frame, l.hash, l.span_frames));
+        let active_above_db = self.envelope - self.config.level_range_db;
+        let signatures = std::mem::replace(&mut self.signature, SignatureBuilder::new(1, 2))
+            .finish(active_above_db);
         Fingerprint {
             sample_rate: self.sample_rate,
             hop_samples: self.hop_samples,
             frames,
             peaks: self.peaks,
             landmarks: self.landmarks,
+            signatures,
         }
     }
 
@@ -484,6 +500,8 @@ impl FingerprintBuilder {
                         .copied()
                         .fold(f32::NEG_INFINITY, f32::max);
                     self.envelope = loudest.max(self.envelope - self.decay_per_frame_db);
+                    self.signature
+                        .push(row, self.envelope - self.config.level_range_db);
                 }
                 None => dst.fill(f32::NEG_INFINITY),
             }

@@ -26,6 +26,7 @@
 #![deny(unsafe_code)]
 
 mod matching;
+mod refine;
 mod segment;
 
 use std::fs::{self, File};
@@ -407,7 +408,12 @@ impl Index {
             })
             .collect();
         let count = postings.len();
-        Segment::write(&self.dir.join(&file), &[frames], postings)?;
+        Segment::write(
+            &self.dir.join(&file),
+            &[frames],
+            &[&fingerprint.signatures],
+            postings,
+        )?;
         manifest.segments.push(SegmentEntry {
             file: file.clone(),
             refs: 1,
@@ -530,7 +536,13 @@ impl Index {
             for (local, list) in hits.into_iter().enumerate() {
                 let Some(entry) = live[local] else { continue };
                 let ref_frames = segment.ref_frames(local);
-                for run in matching::find_runs(list, clip_frames, ref_frames, &search) {
+                let runs = matching::find_runs(list, clip_frames, ref_frames, &search);
+                if runs.is_empty() {
+                    continue;
+                }
+                let signatures = segment.signatures(local);
+                for mut run in runs {
+                    refine_run(&mut run, &fingerprint.signatures, &signatures, &search);
                     matches.push(Match::from_run(&run, frame_s, &entry.name, false));
                 }
             }
@@ -650,11 +662,23 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
         frames_per_s: 1.0 / frame_s,
         ..LineSearch::default()
     };
+    let own = &fingerprint.signatures;
     let matches = matching::find_runs(hits, frames, frames, &search)
         .into_iter()
-        .map(|run| Match::from_run(&run, frame_s, name, true))
+        .map(|mut run| {
+            refine_run(&mut run, own, own, &search);
+            Match::from_run(&run, frame_s, name, true)
+        })
         .collect();
     suppress_covered(matches)
+}
+
+/// Moves a run's edges to where the frame signatures place them (unchanged without signatures).
+fn refine_run(run: &mut matching::Run, clip: &[u16], reference: &[u16], search: &LineSearch) {
+    if let Some((start, end)) = refine::refine_edges(run, clip, reference, search.frames_per_s) {
+        run.tq_start = start;
+        run.tq_end = end;
+    }
 }
 
 /// Fraction of a candidate's clip interval that stronger matches may cover before it is dropped.
@@ -831,6 +855,7 @@ fn merge_range(dir: &Path, manifest: &mut Manifest, range: std::ops::Range<usize
         range.start
     );
     let mut frames = Vec::new();
+    let mut signatures: Vec<Vec<u16>> = Vec::new();
     let mut postings = Vec::new();
     let mut renamed: Vec<(String, u16, u16)> = Vec::new();
     for source in &sources {
@@ -850,6 +875,7 @@ fn merge_range(dir: &Path, manifest: &mut Manifest, range: std::ops::Range<usize
                 )
             })?;
             frames.push(segment.ref_frames(usize::from(r.local)));
+            signatures.push(segment.signatures(usize::from(r.local)));
             map[usize::from(r.local)] = Some(new_local);
             renamed.push((source.file.clone(), r.local, new_local));
         }
@@ -861,7 +887,8 @@ fn merge_range(dir: &Path, manifest: &mut Manifest, range: std::ops::Range<usize
         }));
     }
     let count = postings.len();
-    Segment::write(&dir.join(&file), &frames, postings)?;
+    let signatures: Vec<&[u16]> = signatures.iter().map(Vec::as_slice).collect();
+    Segment::write(&dir.join(&file), &frames, &signatures, postings)?;
     for r in manifest.references.iter_mut() {
         if let Some((_, _, new_local)) = renamed
             .iter()

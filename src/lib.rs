@@ -15,6 +15,7 @@ mod report;
 mod signal;
 mod spectrogram;
 mod splice;
+mod verdict;
 
 pub use analyzer::{Analysis, Analyzer, Config};
 pub use container::{
@@ -31,8 +32,8 @@ pub use decode::{
 };
 pub use error::{Error, Result};
 pub use fingerprint::{
-    Fingerprint, FingerprintBuilder, FingerprintConfig, HashFields, Landmark, Peak,
-    fingerprint_samples,
+    Fingerprint, FingerprintBuilder, FingerprintConfig, HashFields, Landmark, Peak, SIGNATURE_BITS,
+    SIGNATURE_FRAMES, fingerprint_samples, signature_agreement, signature_count,
 };
 pub use index::{Index, IndexEntry, IndexSettings, Match, Metadata, within_clip_matches};
 pub use output::write_atomic;
@@ -44,4 +45,8 @@ pub use signal::{
     AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono, read_analysis_signal,
 };
 pub use spectrogram::{Spectrogram, SpectrogramConfig, SpectrogramStream, Window};
-pub use splice::{CandidateOptions, SpliceCandidate, find_splice_candidates};
+pub use splice::{
+    ArchiveBoundary, CandidateOptions, FUSION, FUSION_INPUTS, Fusion, Splice, SpliceCandidate,
+    archive_boundaries, find_splice_candidates, fuse_splices, fusion_inputs,
+};
+pub use verdict::{Evidence, Label, VERDICT_MODEL, Verdict, VerdictModel, decide};

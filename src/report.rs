@@ -16,6 +16,8 @@ use crate::cues::{CueKey, CueUsability};
 use crate::decode::AudioInfo;
 use crate::error::Result;
 use crate::index::Match;
+use crate::splice::Splice;
+use crate::verdict::Verdict;
 
 /// The schema identifier written in every report.
 pub const SCHEMA: &str = "provenance-report/1";
@@ -39,6 +41,8 @@ pub struct Report {
     pub container: Option<ContainerFacts>,
     /// The configuration the run used, as JSON (the analyzer's `Config`).
     pub config: serde_json::Value,
+    /// The label, its calibrated score and the sentence to quote.
+    pub verdict: Verdict,
     /// The archive searched: absent when no index was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archive: Option<ArchiveInfo>,
@@ -46,13 +50,15 @@ pub struct Report {
     /// `enf.nominal_hz`); absent when the cues did not run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cues: Option<std::collections::BTreeMap<CueKey, CueUsability>>,
+    /// Every splice candidate scoring at least the config's `splice_min_score`, in time order,
+    /// with its calibrated score and the cues behind it; those at ≥ 0.5 are asserted.
+    pub splices: Vec<Splice>,
     /// Every candidate match, archive and within-clip, strongest first, with its confidence;
     /// those at ≥ 0.5 are asserted.
     pub matches: Vec<Match>,
-    /// The clip from 0 to `duration_s` split at the boundaries of asserted archive matches, with
-    /// the reference where one covers the segment; absent when no index was given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub segments: Option<Vec<Segment>>,
+    /// The clip from 0 to `duration_s` split at the asserted splices, each with the archive
+    /// reference whose asserted match covers most of it (`None` where none does).
+    pub segments: Vec<Segment>,
     /// What went wrong without stopping the analysis (a truncated file, damaged packets, …).
     pub warnings: Vec<String>,
 }
@@ -79,28 +85,36 @@ pub struct Segment {
     pub reference_start_s: Option<f64>,
 }
 
-/// Splits `[0, duration_s]` at the boundaries of the asserted (confidence ≥ 0.5) archive matches,
-/// strongest first where they overlap.
-pub fn segments_from_matches(duration_s: f64, matches: &[Match]) -> Vec<Segment> {
-    let mut asserted: Vec<&Match> = matches
+/// Splits `[0, duration_s]` at the asserted (score ≥ 0.5) splices; each segment takes the
+/// asserted archive match (confidence ≥ 0.5, not within the clip) that covers most of it, if
+/// one covers at least half.
+pub fn segments_from_splices(
+    duration_s: f64,
+    splices: &[Splice],
+    matches: &[Match],
+) -> Vec<Segment> {
+    let asserted: Vec<&Match> = matches
         .iter()
         .filter(|m| m.confidence >= ASSERTED && !m.within_clip)
         .collect();
-    asserted.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     let mut cuts = vec![0.0, duration_s];
-    for m in &asserted {
-        cuts.push(m.clip_start_s.clamp(0.0, duration_s));
-        cuts.push(m.clip_end_s.clamp(0.0, duration_s));
-    }
+    cuts.extend(
+        splices
+            .iter()
+            .filter(|s| s.score >= ASSERTED && s.time_s > 0.0 && s.time_s < duration_s)
+            .map(|s| s.time_s),
+    );
     cuts.sort_by(f64::total_cmp);
     cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
     cuts.windows(2)
         .map(|w| {
             let (start_s, end_s) = (w[0], w[1]);
-            let middle = 0.5 * (start_s + end_s);
+            let overlap =
+                |m: &Match| (end_s.min(m.clip_end_s) - start_s.max(m.clip_start_s)).max(0.0);
             let source = asserted
                 .iter()
-                .find(|m| m.clip_start_s <= middle && middle < m.clip_end_s);
+                .filter(|m| overlap(m) >= 0.5 * (end_s - start_s))
+                .max_by(|a, b| overlap(a).total_cmp(&overlap(b)));
             Segment {
                 start_s,
                 end_s,
@@ -169,6 +183,14 @@ impl Report {
                 format_clock(a.duration_s)
             );
         }
+        let _ = writeln!(
+            s,
+            "  verdict: {} (score {:.2}): {}",
+            self.verdict.label.as_str(),
+            self.verdict.score,
+            self.verdict.summary
+        );
+        self.write_segment_table(&mut s);
         let asserted: Vec<&Match> = self
             .matches
             .iter()
@@ -202,6 +224,35 @@ impl Report {
     }
 }
 
+impl Report {
+    /// The segments as a table: start–end, the source (or "no match"), and the score of the
+    /// splice at the segment's end.
+    fn write_segment_table(&self, s: &mut String) {
+        let _ = writeln!(s, "  segments:");
+        let _ = writeln!(
+            s,
+            "    {:<21}  {:<40}  splice at end",
+            "start–end", "source"
+        );
+        for g in &self.segments {
+            let source = match (&g.reference, g.reference_start_s) {
+                (Some(r), Some(at)) => format!("{r} @ {}", format_clock(at)),
+                (Some(r), None) => r.clone(),
+                _ => "no match".to_string(),
+            };
+            let at_end = self
+                .splices
+                .iter()
+                .filter(|x| x.score >= ASSERTED && (x.time_s - g.end_s).abs() < 1e-6)
+                .map(|x| format!("{:.2}", x.score))
+                .next()
+                .unwrap_or_else(|| "—".to_string());
+            let span = format!("{}–{}", format_clock(g.start_s), format_clock(g.end_s));
+            let _ = writeln!(s, "    {span:<21}  {source:<40}  {at_end}");
+        }
+    }
+}
+
 /// `h:mm:ss.cc` or `m:ss.cc` for a time in seconds.
 pub fn format_clock(time_s: f64) -> String {
     let centis = (time_s.max(0.0) * 100.0).round() as u64;
@@ -232,11 +283,17 @@ mod tests {
                 track: 1,
             },
             container: None,
+            verdict: Verdict {
+                label: crate::verdict::Label::Authentic,
+                score: 0.01,
+                summary: "No sign of editing or reuse.".into(),
+            },
             config: serde_json::json!({}),
             archive: None,
             cues: None,
+            splices: Vec::new(),
             matches: Vec::new(),
-            segments: None,
+            segments: Vec::new(),
             warnings: vec!["the file is truncated".into()],
         }
     }
@@ -261,12 +318,23 @@ mod tests {
     }
 
     #[test]
-    fn segments_cover_the_clip_and_split_at_asserted_matches_only() {
+    fn segments_split_at_asserted_splices_and_take_the_covering_match() {
         let matches = vec![
             matched("a.mp3", (2.0, 5.0), 10.0, 0.99),
             matched("b.mp3", (6.0, 7.0), 0.0, 0.3),
         ];
-        let segments = segments_from_matches(9.0, &matches);
+        let splice = |time_s: f64, score: f64| Splice {
+            time_s,
+            score,
+            cues: Default::default(),
+        };
+        let splices = [
+            splice(2.02, 0.9),
+            splice(5.0, 0.7),
+            splice(6.0, 0.2),
+            splice(9.0, 0.9),
+        ];
+        let segments = segments_from_splices(9.0, &splices, &matches);
         let spans: Vec<(f64, f64, Option<&str>)> = segments
             .iter()
             .map(|s| (s.start_s, s.end_s, s.reference.as_deref()))
@@ -274,12 +342,12 @@ mod tests {
         assert_eq!(
             spans,
             vec![
-                (0.0, 2.0, None),
-                (2.0, 5.0, Some("a.mp3")),
+                (0.0, 2.02, None),
+                (2.02, 5.0, Some("a.mp3")),
                 (5.0, 9.0, None)
             ]
         );
-        assert_eq!(segments[1].reference_start_s, Some(10.0));
+        assert_eq!(segments[1].reference_start_s, Some(10.02));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::cues::{CueKey, CueTrack};
+use crate::index::Match;
 
 /// How finely a cue places a discontinuity, in seconds: half the width of its response to an
 /// isolated step in the known-answer tests (`tests/cues.rs`). Peaks of one cue closer than this
@@ -36,6 +37,8 @@ fn resolution_s(key: CueKey) -> f64 {
         CueKey::Channel => 0.5,
         // Speech offsets are sparse: 0.75 s on real speech.
         CueKey::Reverb => 0.75,
+        // Match edges placed by frame signatures: two frames either side.
+        CueKey::Archive => 0.032,
     }
 }
 
@@ -194,6 +197,221 @@ fn track_peaks(track: &CueTrack, options: &CandidateOptions) -> Vec<Peak> {
     peaks
 }
 
+/// A splice point of the report: where the clip may have been cut, how sure we are, and from
+/// which cues (DESIGN.md, `splices`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Splice {
+    /// Where, in seconds on the clip's timeline.
+    pub time_s: f64,
+    /// The calibrated probability that a real splice lies within 50 ms of `time_s` (see
+    /// [`FUSION`]); asserted at 0.5 and above.
+    pub score: f64,
+    /// The evidence at this instant: each cue's strength in [0, 1) where it is at least 0.05,
+    /// and `archive` for a boundary of matched pieces (see [`archive_boundaries`]).
+    pub cues: BTreeMap<CueKey, f32>,
+}
+
+/// A boundary of a matched piece, as splice evidence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ArchiveBoundary {
+    /// Where, seconds.
+    pub time_s: f64,
+    /// The `archive` cue value: for a boundary between two matched pieces (of different
+    /// references, or of one reference at a jump) the smaller of their confidences, in [0.5, 1];
+    /// for the edge of one piece next to unmatched audio, half its confidence, in [0.25, 0.5).
+    pub value: f32,
+}
+
+/// Matches whose edges are closer than this (seconds) meet at one boundary.
+const ADJACENT_S: f64 = 1.0;
+/// Edges this close to the clip's own ends (seconds) are the clip's ends, not splices.
+const CLIP_END_MARGIN_S: f64 = 0.3;
+/// Two adjacent pieces of one reference whose reference times continue within this (seconds)
+/// are one piece split by a pause, not a splice.
+const CONTINUES_S: f64 = 0.1;
+
+/// Boundaries of the asserted matches (archive and within-clip), in time order: where two
+/// pieces meet, the middle of the gap or overlap between them; elsewhere each edge of a piece
+/// that lies inside the clip.
+pub fn archive_boundaries(matches: &[Match], duration_s: f64) -> Vec<ArchiveBoundary> {
+    let mut asserted: Vec<&Match> = matches
+        .iter()
+        .filter(|m| m.confidence >= crate::report::ASSERTED)
+        .collect();
+    asserted.sort_by(|a, b| a.clip_start_s.total_cmp(&b.clip_start_s));
+    let inside = |t: f64| t > CLIP_END_MARGIN_S && t < duration_s - CLIP_END_MARGIN_S;
+    let mut boundaries = Vec::new();
+    let mut start_taken = vec![false; asserted.len()];
+    for (i, m) in asserted.iter().enumerate() {
+        // The piece that begins nearest this one's end, if they meet.
+        let next = asserted
+            .iter()
+            .enumerate()
+            .filter(|&(j, n)| j != i && (n.clip_start_s - m.clip_end_s).abs() <= ADJACENT_S)
+            .min_by(|a, b| {
+                (a.1.clip_start_s - m.clip_end_s)
+                    .abs()
+                    .total_cmp(&(b.1.clip_start_s - m.clip_end_s).abs())
+            });
+        match next {
+            Some((j, n)) if !continues(m, n) => {
+                let time_s = 0.5 * (m.clip_end_s + n.clip_start_s);
+                if inside(time_s) {
+                    boundaries.push(ArchiveBoundary {
+                        time_s,
+                        value: m.confidence.min(n.confidence) as f32,
+                    });
+                }
+                start_taken[j] = true;
+            }
+            Some((j, _)) => start_taken[j] = true,
+            None if inside(m.clip_end_s) => boundaries.push(ArchiveBoundary {
+                time_s: m.clip_end_s,
+                value: 0.5 * m.confidence as f32,
+            }),
+            None => {}
+        }
+    }
+    for (m, taken) in asserted.iter().zip(start_taken) {
+        if !taken && inside(m.clip_start_s) {
+            boundaries.push(ArchiveBoundary {
+                time_s: m.clip_start_s,
+                value: 0.5 * m.confidence as f32,
+            });
+        }
+    }
+    boundaries.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
+    boundaries.dedup_by(|b, a| {
+        let same = (a.time_s - b.time_s).abs() < resolution_s(CueKey::Archive);
+        if same {
+            a.value = a.value.max(b.value);
+        }
+        same
+    });
+    boundaries
+}
+
+/// True when `n` carries on where `m` stops in the same recording (a pause split one piece).
+fn continues(m: &Match, n: &Match) -> bool {
+    m.reference == n.reference
+        && m.within_clip == n.within_clip
+        && ((n.reference_start_s - m.reference_end_s) - m.speed * (n.clip_start_s - m.clip_end_s))
+            .abs()
+            <= CONTINUES_S
+}
+
+/// The fusion: a logistic model of "a real splice within 50 ms" over the evidence at a
+/// candidate, fitted on the training split of the project's benchmark (see
+/// `examples/evaluate/fit_fusion.py`, which prints these numbers, and the README's
+/// "Calibration"). Inputs, in order: the strength of each acoustic cue in [`CueKey::ALL`]
+/// order, the `archive` value, and whether the archive boundary joins two pieces (1) or not (0).
+pub struct Fusion {
+    /// The intercept.
+    pub bias: f64,
+    /// One weight per input.
+    pub weights: [f64; FUSION_INPUTS],
+}
+
+/// Inputs of [`Fusion`].
+pub const FUSION_INPUTS: usize = 8;
+
+/// The fitted fusion (see [`Fusion`]).
+pub const FUSION: Fusion = Fusion {
+    bias: -4.0,
+    weights: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 4.0, 4.0],
+};
+
+impl Fusion {
+    /// The calibrated score of one candidate's evidence.
+    pub fn score(&self, inputs: &[f64; FUSION_INPUTS]) -> f64 {
+        let z = self.bias
+            + self
+                .weights
+                .iter()
+                .zip(inputs)
+                .map(|(w, x)| w * x)
+                .sum::<f64>();
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// The inputs of [`Fusion`] for a candidate's evidence.
+pub fn fusion_inputs(cues: &BTreeMap<CueKey, f32>) -> [f64; FUSION_INPUTS] {
+    let mut x = [0.0; FUSION_INPUTS];
+    for (slot, key) in x.iter_mut().zip(CueKey::ALL) {
+        *slot = f64::from(cues.get(&key).copied().unwrap_or(0.0));
+    }
+    let archive = f64::from(cues.get(&CueKey::Archive).copied().unwrap_or(0.0));
+    x[6] = archive;
+    x[7] = if archive >= 0.5 { 1.0 } else { 0.0 };
+    x
+}
+
+/// How candidates are found for the fusion: lower than [`CandidateOptions::default`], since
+/// the fusion weighs every cue at each candidate.
+const FUSION_CANDIDATES: CandidateOptions = CandidateOptions {
+    min_strength: 0.3,
+    min_prominence: 0.05,
+};
+
+/// Cue strengths below this are left out of a splice's `cues`.
+const MIN_LISTED_STRENGTH: f32 = 0.05;
+
+/// Splices from the cue tracks and the archive boundaries, each scored by [`FUSION`], in time
+/// order; those scoring below `min_score` are left out.
+pub fn fuse_splices(
+    tracks: &[CueTrack],
+    boundaries: &[ArchiveBoundary],
+    min_score: f64,
+) -> Vec<Splice> {
+    let mut times: Vec<(f64, Option<f32>)> = find_splice_candidates(tracks, &FUSION_CANDIDATES)
+        .into_iter()
+        .map(|c| (c.time_s, None))
+        .collect();
+    // An archive boundary takes over the acoustic candidates near it: its time is the most
+    // precise, and their cues are read at it.
+    for b in boundaries {
+        times.retain(|(t, _)| (t - b.time_s).abs() > 0.25);
+    }
+    times.extend(boundaries.iter().map(|b| (b.time_s, Some(b.value))));
+    times.sort_by(|a, b| a.0.total_cmp(&b.0));
+    times
+        .into_iter()
+        .map(|(time_s, archive)| {
+            let mut cues: BTreeMap<CueKey, f32> = tracks
+                .iter()
+                .filter(|t| t.usability.usable)
+                .map(|t| (t.key, strength_near(t, time_s)))
+                .filter(|&(_, s)| s >= MIN_LISTED_STRENGTH)
+                .collect();
+            if let Some(value) = archive {
+                cues.insert(CueKey::Archive, value);
+            }
+            let score = FUSION.score(&fusion_inputs(&cues));
+            Splice {
+                time_s,
+                score,
+                cues,
+            }
+        })
+        .filter(|s| s.score >= min_score)
+        .collect()
+}
+
+/// A track's strongest strength within its resolution of `time_s`.
+fn strength_near(track: &CueTrack, time_s: f64) -> f32 {
+    let reach = resolution_s(track.key);
+    let (Some(from), Some(to)) = (
+        track.index_at((time_s - reach).max(track.start_s)),
+        track
+            .index_at(time_s + reach)
+            .or(track.len().checked_sub(1)),
+    ) else {
+        return 0.0;
+    };
+    (from..=to).map(|i| track.strength(i)).fold(0.0, f32::max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +486,76 @@ mod tests {
             (candidates[0].time_s - 4.396).abs() < 0.01,
             "{candidates:?}"
         );
+    }
+
+    fn piece(reference: &str, clip: (f64, f64), reference_start_s: f64, confidence: f64) -> Match {
+        Match {
+            clip_start_s: clip.0,
+            clip_end_s: clip.1,
+            reference: reference.into(),
+            reference_start_s,
+            reference_end_s: reference_start_s + clip.1 - clip.0,
+            speed: 1.0,
+            confidence,
+            support: 30,
+            within_clip: false,
+        }
+    }
+
+    #[test]
+    fn archive_boundaries_join_adjacent_pieces_and_mark_lone_edges() {
+        let matches = [
+            // Two pieces meeting with a 40 ms gap: one boundary in the middle.
+            piece("a.wav", (0.0, 4.0), 10.0, 0.99),
+            piece("b.wav", (4.04, 7.0), 3.0, 0.9),
+            // A lone piece inside the clip: both its edges, at half its confidence.
+            piece("c.wav", (9.0, 11.0), 0.0, 0.8),
+            // Not asserted: nothing.
+            piece("d.wav", (12.0, 13.0), 0.0, 0.3),
+        ];
+        let b = archive_boundaries(&matches, 14.0);
+        let got: Vec<(f64, f32)> = b.iter().map(|b| (b.time_s, b.value)).collect();
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!((got[0].0 - 4.02).abs() < 1e-9 && (got[0].1 - 0.9).abs() < 1e-6);
+        assert!((got[1].0 - 7.0).abs() < 1e-9 && (got[1].1 - 0.45).abs() < 1e-6);
+        assert!((got[2].0 - 9.0).abs() < 1e-9 && (got[2].1 - 0.4).abs() < 1e-6);
+        assert!((got[3].0 - 11.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn archive_boundaries_skip_a_pause_within_one_piece_and_the_clip_ends() {
+        // One recording split by a pause: the reference carries on where the clip does.
+        let matches = [
+            piece("a.wav", (0.1, 3.0), 10.0, 0.99),
+            piece("a.wav", (3.6, 6.0), 13.6, 0.99),
+        ];
+        assert!(archive_boundaries(&matches, 6.1).is_empty());
+        // The same recording with a jump (a deletion): a boundary.
+        let jumped = [
+            piece("a.wav", (0.1, 3.0), 10.0, 0.99),
+            piece("a.wav", (3.0, 6.0), 15.0, 0.99),
+        ];
+        let b = archive_boundaries(&jumped, 6.1);
+        assert_eq!(b.len(), 1);
+        assert!((b[0].time_s - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn fusion_scores_an_archive_join_above_a_lone_edge_and_orders_by_time() {
+        let boundaries = [
+            ArchiveBoundary {
+                time_s: 2.0,
+                value: 0.99,
+            },
+            ArchiveBoundary {
+                time_s: 1.0,
+                value: 0.3,
+            },
+        ];
+        let splices = fuse_splices(&[], &boundaries, 0.0);
+        assert_eq!(splices.len(), 2);
+        assert!(splices[0].time_s < splices[1].time_s);
+        assert!(splices[1].score > splices[0].score, "{splices:?}");
+        assert_eq!(splices[1].cues.get(&CueKey::Archive), Some(&0.99));
     }
 }

@@ -8,15 +8,15 @@ use std::path::{Path, PathBuf};
 
 use clip_provenance::{Audio, DecodeOptions, Error, Index, IndexSettings, Match, decode_path};
 
-/// Starts within this many seconds (the issue's target for 95 % of pieces) on clean, coded and
-/// speed-changed audio.
+/// Piece starts within this many seconds (the issue's target for 95 % of pieces): the
+/// landmarks find a piece, the frame signatures place its edges (src/index/refine.rs).
 const BOUNDARY_TOLERANCE_S: f64 = 0.1;
-/// What the index achieves today where the target is not met yet (issue 4, boundary refinement
-/// at peak level is the remedy; the benchmark measures the distribution): a triplet reaches up
-/// to 0.64 s ahead of its anchor, so the end of a piece is found up to that much early, and in
-/// noise at 10 dB SNR the first agreeing landmarks come a few tenths of a second late.
-const END_TOLERANCE_S: f64 = 0.75;
-const NOISY_START_TOLERANCE_S: f64 = 0.4;
+/// Edges that fall in a pause: signatures of two pauses say nothing, so the edge lands in the
+/// middle of the stretch without evidence, up to 0.19 s off here (the libri piece's end and the
+/// jfk excerpt's end at 5 % speed). The benchmark gives the distribution over many pieces.
+const PAUSE_TOLERANCE_S: f64 = 0.2;
+/// In pink noise at 10 dB SNR the first pairs agree little better than chance: 0.29 s late.
+const NOISY_START_TOLERANCE_S: f64 = 0.3;
 
 fn speech(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -89,7 +89,7 @@ fn find<'a>(matches: &'a [Match], reference: &str, clip_start_s: f64) -> Option<
 /// The piece `clip` (seconds) taken from `reference_start_s` of `reference` at `speed` is found:
 /// an asserted match of that reference at that alignment (reference time − speed · clip time
 /// within 20 ms) covering most of the piece, with a start within the target and an end within
-/// the known gap (see `END_TOLERANCE_S`).
+/// the target.
 fn assert_piece(
     matches: &[Match],
     reference: &str,
@@ -118,13 +118,13 @@ fn assert_piece(
         m.clip_end_s
     );
     assert!(
-        (m.clip_start_s - clip.0).abs() <= END_TOLERANCE_S,
+        (m.clip_start_s - clip.0).abs() <= BOUNDARY_TOLERANCE_S,
         "{reference}: clip start {} vs {}",
         m.clip_start_s,
         clip.0
     );
     assert!(
-        m.clip_end_s <= clip.1 + BOUNDARY_TOLERANCE_S && m.clip_end_s >= clip.1 - END_TOLERANCE_S,
+        (m.clip_end_s - clip.1).abs() <= PAUSE_TOLERANCE_S,
         "{reference}: clip end {} vs {}",
         m.clip_end_s,
         clip.1
@@ -471,7 +471,8 @@ fn within_clip_a_repeated_sentence_is_found_as_copy_move() {
         "{m:?}"
     );
     assert!(
-        m.clip_start_s <= 6.0 + END_TOLERANCE_S && m.clip_end_s >= 8.0,
+        (m.clip_start_s - 6.0).abs() <= BOUNDARY_TOLERANCE_S
+            && (m.clip_end_s - 9.0).abs() <= BOUNDARY_TOLERANCE_S,
         "{m:?}"
     );
 }

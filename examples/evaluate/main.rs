@@ -2,7 +2,7 @@
 //! one command.
 //!
 //! ```text
-//! cargo run --release --example evaluate -- [--quick] [--corpus DIR] [--out DIR] [--reports DIR]
+//! cargo run --release --example evaluate -- [--quick] [--corpus DIR] [--out DIR] [--reports DIR] [--config FILE]
 //! ```
 //! From real speech (`--corpus DIR`, default the speech bundled in `testdata/speech/`) it builds,
 //! with a fixed seed, an archive of reference recordings and clips — authentic, reused, cut inside
@@ -83,6 +83,10 @@ struct Args {
     /// running the analysis.
     #[arg(long, value_name = "DIR")]
     reports: Option<PathBuf>,
+    /// The analysis `Config` as a JSON object (missing fields take their defaults), e.g.
+    /// `{"splice_min_score": 0}` to list every splice candidate for `fit_fusion.py`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -260,7 +264,11 @@ fn run(args: &Args) -> Result<bool, String> {
             let (index, status) = build_index(&dir.join("archive"), &dir.join("index"))?;
             println!("{status}");
             archive_line = status;
-            let analyzer = Analyzer::new(Config::default())
+            let config = match &args.config {
+                Some(path) => Config::from_json_file(path).map_err(|e| e.to_string())?,
+                None => Config::default(),
+            };
+            let analyzer = Analyzer::new(config)
                 .map_err(|e| e.to_string())?
                 .with_index(&index);
             analyse_all(&analyzer, &rendered, &dir.join("reports"), &mut failures)

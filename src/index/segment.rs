@@ -5,19 +5,22 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `CPIXSEG1` |
-//! | 8 | 4 | format version (1) |
+//! | 8 | 4 | format version (2; version 1 had no signatures and is still read) |
 //! | 12 | 4 | hash bits (19) |
 //! | 16 | 4 | reference count `R` |
 //! | 20 | 4 | reserved (0) |
 //! | 24 | 8 | posting count `P` |
 //! | 32 | 4 | CRC-32 of everything after the header |
 //! | 36 | 4 | CRC-32 of the 64-byte header with this field zeroed |
-//! | 40 | 24 | reserved (0) |
+//! | 40 | 8 | signature count `S` (version 2) |
+//! | 48 | 16 | reserved (0) |
 //! | 64 | 4·R | frames of each reference (u32) |
 //! | … | 4·(2^19 + 1) | bucket table: index of the first posting of each hash, then `P` |
 //! | … | 6·P | postings: local reference (u16), then anchor frame (24 bits) and span (8 bits) in a u32 |
+//! | … | 2·S | frame signatures (u16) of each reference in turn, `ceil(frames / 2)` each (version 2) |
 //!
-//! A posting is 6 bytes; the hash is implied by its bucket. A dense table costs 2 MiB per
+//! A posting is 6 bytes; the hash is implied by its bucket. Signatures cost 2 bytes per two
+//! frames (450 kB per hour) and place the edges of a match (see `crate::fingerprint`). A dense table costs 2 MiB per
 //! segment, which is why small segments are merged as they accumulate (see `Index`).
 #![allow(unsafe_code)]
 
@@ -31,7 +34,9 @@ use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"CPIXSEG1";
 /// The segment format this build writes and reads.
-pub(crate) const SEGMENT_VERSION: u32 = 1;
+pub(crate) const SEGMENT_VERSION: u32 = 2;
+/// The first version, without signatures: still read (its matches keep their landmark edges).
+const VERSION_WITHOUT_SIGNATURES: u32 = 1;
 /// Hash bits, as [`crate::fingerprint::HashFields`] packs them.
 pub(crate) const HASH_BITS: u32 = 19;
 const BUCKETS: usize = 1 << HASH_BITS;
@@ -52,6 +57,11 @@ fn header_checksum(header: &[u8]) -> u32 {
     hasher.finalize()
 }
 
+/// Signatures of a reference of `frames` frames.
+fn signature_count_of(frames: u32) -> usize {
+    crate::fingerprint::signature_count(u64::from(frames)) as usize
+}
+
 /// One posting: where a hash occurs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Posting {
@@ -69,12 +79,20 @@ pub(crate) struct Segment {
     postings: usize,
     buckets_at: usize,
     postings_at: usize,
+    /// Byte offset of each reference's signatures, and one past the last (empty in version 1).
+    signatures_at: Vec<usize>,
 }
 
 impl Segment {
-    /// Writes a segment of `ref_frames.len()` references with `postings` (any order) to `path`,
-    /// flushed to disk before returning. The file must not exist.
-    pub(crate) fn write(path: &Path, ref_frames: &[u32], mut postings: Vec<Posting>) -> Result<()> {
+    /// Writes a segment of `ref_frames.len()` references with `postings` (any order) and each
+    /// reference's signatures (cut or padded to `ceil(frames / 2)`) to `path`, flushed to disk
+    /// before returning. The file must not exist.
+    pub(crate) fn write(
+        path: &Path,
+        ref_frames: &[u32],
+        signatures: &[&[u16]],
+        mut postings: Vec<Posting>,
+    ) -> Result<()> {
         if ref_frames.len() > MAX_REFS_PER_SEGMENT {
             return Err(Error::limit(
                 "index segment: references",
@@ -105,12 +123,22 @@ impl Segment {
                 &((p.frame.min(MAX_FRAME) << 8) | u32::from(p.span)).to_le_bytes(),
             );
         }
+        let mut signature_count = 0u64;
+        for (r, &frames) in ref_frames.iter().enumerate() {
+            let own = signatures.get(r).copied().unwrap_or(&[]);
+            let count = signature_count_of(frames);
+            for i in 0..count {
+                body.extend_from_slice(&own.get(i).copied().unwrap_or(0).to_le_bytes());
+            }
+            signature_count += count as u64;
+        }
         let mut header = [0u8; HEADER_BYTES];
         header[0..8].copy_from_slice(MAGIC);
         header[8..12].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
         header[12..16].copy_from_slice(&HASH_BITS.to_le_bytes());
         header[16..20].copy_from_slice(&(ref_frames.len() as u32).to_le_bytes());
         header[24..32].copy_from_slice(&(postings.len() as u64).to_le_bytes());
+        header[40..48].copy_from_slice(&signature_count.to_le_bytes());
         header[32..36].copy_from_slice(&crc32fast::hash(&body).to_le_bytes());
         let header_crc = header_checksum(&header);
         header[36..40].copy_from_slice(&header_crc.to_le_bytes());
@@ -160,7 +188,9 @@ impl Segment {
                 "segment format version {version} is newer than this build reads ({SEGMENT_VERSION})"
             )));
         }
-        if u32_at(12) != HASH_BITS || version != SEGMENT_VERSION {
+        if u32_at(12) != HASH_BITS
+            || (version != SEGMENT_VERSION && version != VERSION_WITHOUT_SIGNATURES)
+        {
             return Err(bad(format!(
                 "unsupported segment layout (version {version}, hash bits {})",
                 u32_at(12)
@@ -170,10 +200,16 @@ impl Segment {
         let postings = u64::from_le_bytes(map[24..32].try_into().expect("8 bytes")) as usize;
         let buckets_at = HEADER_BYTES + 4 * refs;
         let postings_at = buckets_at + 4 * (BUCKETS + 1);
+        let signatures = if version == VERSION_WITHOUT_SIGNATURES {
+            0
+        } else {
+            u64::from_le_bytes(map[40..48].try_into().expect("8 bytes")) as usize
+        };
         let expected_len = postings
             .checked_mul(POSTING_BYTES)
             .and_then(|n| n.checked_add(postings_at))
-            .ok_or_else(|| bad("posting count overflows".into()))?;
+            .and_then(|n| n.checked_add(signatures.checked_mul(2)?))
+            .ok_or_else(|| bad("posting or signature count overflows".into()))?;
         if map.len() != expected_len {
             return Err(bad(format!(
                 "{} bytes, but the header describes {expected_len}: truncated or damaged",
@@ -185,14 +221,30 @@ impl Segment {
                 "body checksum does not match: the file is damaged".into()
             ));
         }
-        let segment = Segment {
+        let mut segment = Segment {
             path: path.to_path_buf(),
             map,
             refs,
             postings,
             buckets_at,
             postings_at,
+            signatures_at: Vec::new(),
         };
+        if version != VERSION_WITHOUT_SIGNATURES {
+            // Each reference's signatures follow from its frame count; they must fill the
+            // section exactly.
+            let mut at = postings_at + POSTING_BYTES * postings;
+            segment.signatures_at.push(at);
+            for r in 0..refs {
+                at += 2 * signature_count_of(segment.ref_frames(r));
+                segment.signatures_at.push(at);
+            }
+            if at != segment.map.len() {
+                return Err(bad(
+                    "signature count does not match the references' frames".into()
+                ));
+            }
+        }
         // The bucket table must be monotonic and end at the posting count.
         let mut previous = 0;
         for b in 0..=BUCKETS {
@@ -223,6 +275,20 @@ impl Segment {
     pub(crate) fn ref_frames(&self, local: usize) -> u32 {
         let at = HEADER_BYTES + 4 * local;
         u32::from_le_bytes(self.map[at..at + 4].try_into().expect("4 bytes"))
+    }
+
+    /// The frame signatures of reference `local` (empty for a version 1 segment).
+    pub(crate) fn signatures(&self, local: usize) -> Vec<u16> {
+        match (
+            self.signatures_at.get(local),
+            self.signatures_at.get(local + 1),
+        ) {
+            (Some(&from), Some(&to)) => self.map[from..to]
+                .chunks_exact(2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     fn bucket(&self, hash: usize) -> usize {
@@ -302,10 +368,14 @@ mod tests {
                 span: 255,
             },
         ];
-        Segment::write(&path, &[1000, 2000], postings).expect("writes");
+        Segment::write(&path, &[1000, 2000], &[&[7, 8], &[9]], postings).expect("writes");
         let seg = Segment::open(&path).expect("opens");
         assert_eq!((seg.refs(), seg.postings()), (2, 3));
         assert_eq!(seg.ref_frames(1), 2000);
+        let signatures = seg.signatures(0);
+        assert_eq!((signatures.len(), &signatures[..3]), (500, &[7, 8, 0][..]));
+        assert_eq!(seg.signatures(1)[0], 9);
+        assert_eq!(seg.signatures(1).len(), 1000);
         let mut found = Vec::new();
         seg.lookup(7, |l, f, s| found.push((l, f, s)));
         assert_eq!(found, vec![(0, 5, 9), (1, 100, 20)]);
@@ -321,6 +391,7 @@ mod tests {
         Segment::write(
             &path,
             &[10],
+            &[&[1, 2, 3]],
             vec![Posting {
                 hash: 3,
                 local: 0,
@@ -346,9 +417,9 @@ mod tests {
     #[test]
     fn segment_newer_version_is_refused_clearly() {
         let path = temp("version");
-        Segment::write(&path, &[10], Vec::new()).expect("writes");
+        Segment::write(&path, &[10], &[], Vec::new()).expect("writes");
         let mut bytes = std::fs::read(&path).expect("read");
-        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+        bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
         let crc = header_checksum(&bytes);
         bytes[36..40].copy_from_slice(&crc.to_le_bytes());
         std::fs::write(&path, &bytes).expect("write");

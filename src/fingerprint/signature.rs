@@ -1,0 +1,183 @@
+//! Frame signatures: a 16-bit summary of the spectrum every two frames, for placing the edges of
+//! a match to a few frames once the landmarks have found it.
+//!
+//! Landmarks find a reused piece, but their edges are blurred: a peak within a peak radius
+//! (96 ms) of a cut competes with the audio on the other side, and a triplet that straddles the
+//! cut matches nothing, so a landmark match ends 0.1–0.9 s early (measured on the benchmark's
+//! training split: median 0.15 s, 95th percentile 0.88 s). Signatures compare the clip with the
+//! reference frame pair by frame pair along the matched line, so the edge is where they stop
+//! agreeing.
+//!
+//! The bits follow Haitsma & Kalker, "A Highly Robust Audio Fingerprinting System" (ISMIR 2002):
+//! the sign of the energy difference between neighbouring bands, differenced again over time.
+//! The double difference cancels gain and any fixed equalisation (a microphone, a codec's
+//! low-pass), and codec noise flips few bits. Here 16 log-spaced bands over the fingerprint's
+//! band give 15 bits; the 16th says whether the pair is *active* (within the fingerprint's
+//! level range of the recent loudest peak), because in a pause the bits are noise and say
+//! nothing either way.
+#![forbid(unsafe_code)]
+
+/// Frames per signature.
+pub const SIGNATURE_FRAMES: u64 = 2;
+/// Bands of a signature; one bit per neighbouring pair.
+const BANDS: usize = 16;
+/// Comparison bits per signature.
+pub const SIGNATURE_BITS: u32 = BANDS as u32 - 1;
+/// The bit that marks an active pair.
+const ACTIVE: u16 = 1 << 15;
+
+/// How many signatures cover `frames` frames.
+pub fn signature_count(frames: u64) -> u64 {
+    frames.div_ceil(SIGNATURE_FRAMES)
+}
+
+/// How many of the comparison bits of two signatures agree, or `None` unless both pairs are
+/// active: in a pause the bits are noise, and whether a quiet pair counts as a pause depends on
+/// the loudness just before it, which differs between a clip and its source.
+pub fn agreement(a: u16, b: u16) -> Option<u32> {
+    (a & b & ACTIVE != 0).then(|| SIGNATURE_BITS - ((a ^ b) & !ACTIVE).count_ones())
+}
+
+/// Streams spectrogram rows into signatures.
+#[derive(Debug, Clone)]
+pub(crate) struct SignatureBuilder {
+    /// Bin range `lo..hi` of each band.
+    bands: Vec<(usize, usize)>,
+    /// Power summed over the current pair of frames, per band.
+    power: [f64; BANDS],
+    /// Frames in the current pair.
+    in_pair: u64,
+    /// Neighbour differences of the previous pair, in dB.
+    previous: [f32; BANDS - 1],
+    /// Loudest band level of the current pair, in dB.
+    loudest_db: f32,
+    signatures: Vec<u16>,
+}
+
+impl SignatureBuilder {
+    /// Bands log-spaced between bins `lo_bin` and `hi_bin` (inclusive), each at least one bin.
+    pub(crate) fn new(lo_bin: usize, hi_bin: usize) -> SignatureBuilder {
+        let (lo, hi) = (lo_bin.max(1) as f64, (hi_bin + 1) as f64);
+        let mut bands = Vec::with_capacity(BANDS);
+        let mut start = lo_bin.max(1);
+        for b in 0..BANDS {
+            let edge = (lo * (hi / lo).powf((b + 1) as f64 / BANDS as f64)).round() as usize;
+            let end = edge.max(start + 1);
+            bands.push((start, end));
+            start = end;
+        }
+        SignatureBuilder {
+            bands,
+            power: [0.0; BANDS],
+            in_pair: 0,
+            previous: [0.0; BANDS - 1],
+            loudest_db: f32::NEG_INFINITY,
+            signatures: Vec::new(),
+        }
+    }
+
+    /// Adds one spectrogram row (dB), given the level (dB) below which the pair is a pause.
+    pub(crate) fn push(&mut self, row: &[f32], active_above_db: f32) {
+        for (p, &(lo, hi)) in self.power.iter_mut().zip(&self.bands) {
+            let band = &row[lo.min(row.len())..hi.min(row.len())];
+            for &db in band {
+                if db.is_finite() {
+                    *p += 10f64.powf(f64::from(db) / 10.0);
+                }
+                self.loudest_db = self.loudest_db.max(db);
+            }
+        }
+        self.in_pair += 1;
+        if self.in_pair == SIGNATURE_FRAMES {
+            self.emit(active_above_db);
+        }
+    }
+
+    /// Emits a last, incomplete pair and returns the signatures.
+    pub(crate) fn finish(mut self, active_above_db: f32) -> Vec<u16> {
+        if self.in_pair > 0 {
+            self.emit(active_above_db);
+        }
+        self.signatures
+    }
+
+    fn emit(&mut self, active_above_db: f32) {
+        let level: Vec<f32> = self
+            .power
+            .iter()
+            .map(|&p| (10.0 * (p + 1e-12).log10()) as f32)
+            .collect();
+        let mut bits = 0u16;
+        for b in 0..BANDS - 1 {
+            let difference = level[b] - level[b + 1];
+            if difference - self.previous[b] > 0.0 {
+                bits |= 1 << b;
+            }
+            self.previous[b] = difference;
+        }
+        if self.loudest_db > active_above_db {
+            bits |= ACTIVE;
+        }
+        self.signatures.push(bits);
+        self.power = [0.0; BANDS];
+        self.in_pair = 0;
+        self.loudest_db = f32::NEG_INFINITY;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agreement_counts_equal_bits_when_both_pairs_are_active() {
+        assert_eq!(agreement(ACTIVE | 0b101, ACTIVE | 0b101), Some(15));
+        assert_eq!(agreement(ACTIVE | 0b101, ACTIVE | 0b100), Some(14));
+        assert_eq!(agreement(0b101, 0b100), None);
+        assert_eq!(agreement(ACTIVE, 0), None);
+    }
+
+    #[test]
+    fn signatures_ignore_gain_and_see_a_change_of_spectrum() {
+        // Rows of 130 bins: a sloped spectrum with a moving bump, then the same 20 dB louder.
+        let rows: Vec<Vec<f32>> = (0..40)
+            .map(|t| {
+                (0..130)
+                    .map(|k| {
+                        let centre = 20.0 + 2.7 * t as f32;
+                        // A fixed jitter of ±2 dB keeps every difference away from zero.
+                        let jitter = ((k * 7919 + t * 104_729) % 97) as f32 / 24.0 - 2.0;
+                        -30.0 - 0.2 * k as f32
+                            + 15.0 * (-((k as f32 - centre) / 4.0).powi(2)).exp()
+                            + jitter
+                    })
+                    .collect()
+            })
+            .collect();
+        let run = |gain: f32| {
+            let mut b = SignatureBuilder::new(8, 128);
+            for r in &rows {
+                let r: Vec<f32> = r.iter().map(|v| v + gain).collect();
+                b.push(&r, -100.0);
+            }
+            b.finish(-100.0)
+        };
+        let (quiet, loud) = (run(0.0), run(20.0));
+        assert_eq!(quiet.len(), 20);
+        // Gain cancels in the differences; only a difference that is zero up to rounding can
+        // flip (a tie of the synthetic spectrum), at most a few of the 300 bits.
+        let flipped: u32 = quiet
+            .iter()
+            .zip(&loud)
+            .map(|(a, b)| (a ^ b).count_ones())
+            .sum();
+        assert!(flipped <= 3, "{flipped} bits flipped by gain");
+        // The bump moves, so the bits change from pair to pair.
+        let changes = quiet.windows(2).filter(|w| w[0] != w[1]).count();
+        assert!(changes > 10, "{changes}");
+        // Below the activity level, every pair is a pause.
+        let mut b = SignatureBuilder::new(8, 128);
+        rows.iter().for_each(|r| b.push(r, 0.0));
+        assert!(b.finish(0.0).iter().all(|s| s & ACTIVE == 0));
+    }
+}
