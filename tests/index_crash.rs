@@ -16,11 +16,12 @@
 //!
 //! and repeats with a fresh writer on the same index.
 //!
-//! `cargo test --test index_crash` runs `DEFAULT_KILLS` kills from a fixed seed (about 15 s).
-//! The long run, outside CI: `CLIP_PROVENANCE_CRASH_KILLS=300 cargo test --release --test
-//! index_crash` (add `CLIP_PROVENANCE_CRASH_SEED=N` to repeat a run; by default the long run
-//! takes its seed from the clock and prints it). A harness-less test target (Cargo.toml), so
-//! that the binary can run itself as the writer.
+//! `cargo test --test index_crash` runs `DEFAULT_KILLS` kills from a fixed seed (about 9 s of
+//! CPU; the kill moments follow the measured speed of the writer, so a loaded machine takes
+//! longer, not less carefully). The long run, outside CI: `CLIP_PROVENANCE_CRASH_KILLS=300 cargo
+//! test --test index_crash` (add `CLIP_PROVENANCE_CRASH_SEED=N` to repeat a run; by default the
+//! long run takes its seed from the clock and prints it). A harness-less test target
+//! (Cargo.toml), so that the binary can run itself as the writer.
 #![forbid(unsafe_code)]
 
 use std::fs::File;
@@ -41,11 +42,13 @@ const TEST_NAME: &str = "index_survives_sigkill_of_its_writer_at_random_moments"
 const DEFAULT_KILLS: u64 = 16;
 /// The seed of that run.
 const DEFAULT_SEED: u64 = 0x1DE5_C0DE;
-/// Kill delays are drawn uniformly from 0 to this many milliseconds after the writer has opened
-/// the index: a few operations' time (an add takes 0.1 to 0.6 s in the debug build, merges
-/// included), so kills land in all their steps. Scaled by `CLIP_PROVENANCE_CRASH_DELAY_PERCENT`
-/// (the release build is several times faster).
-const MAX_DELAY_MS: u64 = 500;
+/// Kill delays are drawn uniformly from 0 to this many operations' time after the writer has
+/// opened the index, so that kills land in every step of the first few operations whatever the
+/// machine's speed and load. The time of an operation is measured as the test goes.
+const OPS_PER_KILL: u64 = 2;
+/// The first guess of an operation's time, in milliseconds (an add with its merges takes 0.1 to
+/// 0.6 s in the debug build on an idle machine).
+const FIRST_OP_MS: u64 = 250;
 /// Of the writer's operations, one in this many is a removal and one in this many a compaction;
 /// the rest are adds (which merge segments as they accumulate).
 const REMOVE_ONE_IN: u64 = 8;
@@ -248,6 +251,8 @@ struct Stats {
     query_failures: u64,
     lock_held: u64,
     strays_not_removed: u64,
+    /// The last estimate of an operation's time, in milliseconds.
+    op_ms: u64,
 }
 
 impl Stats {
@@ -267,7 +272,8 @@ impl std::fmt::Display for Stats {
             f,
             "kills {} (in add {}, remove {}, compact {}, between operations {}; \
              left a stray segment {}, a temporary manifest {}), references lost {}, phantom references {}, \
-             unopenable indexes {}, failed queries {}, locks left held {}, strays not cleaned {}",
+             unopenable indexes {}, failed queries {}, locks left held {}, strays not cleaned {}; \
+             an operation took about {} ms",
             self.kills,
             self.killed_in_add,
             self.killed_in_remove,
@@ -280,7 +286,8 @@ impl std::fmt::Display for Stats {
             self.unopenable,
             self.query_failures,
             self.lock_held,
-            self.strays_not_removed
+            self.strays_not_removed,
+            self.op_ms
         )
     }
 }
@@ -355,24 +362,34 @@ fn crash_loop(kills: u64, seed: u64) -> Stats {
     let (dir, journal) = (scratch.join("index"), scratch.join("journal"));
     Index::create(&dir, IndexSettings::default()).expect("creates");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let delay_scale = env_u64("CLIP_PROVENANCE_CRASH_DELAY_PERCENT").unwrap_or(100);
+    let mut op_ms = FIRST_OP_MS;
     let mut model = Model::default();
     let mut journal_read = 0;
     let mut stats = Stats::default();
     for run in 0..kills {
-        let delay_ms = rng.next_u64() % (MAX_DELAY_MS * delay_scale / 100 + 1);
+        let delay_ms = rng.next_u64() % (OPS_PER_KILL * op_ms + 1);
         let mut child = spawn_writer(&dir, &journal, run, rng.next_u64());
         wait_ready(&mut child);
+        let ready = Instant::now();
         std::thread::sleep(Duration::from_millis(delay_ms));
         if let Some(status) = child.try_wait().expect("waits") {
             panic!("the writer stopped by itself ({status}): see its stderr above");
         }
         child.kill().expect("SIGKILL");
+        let alive_ms = ready.elapsed().as_millis() as u64;
         child.wait().expect("reaped");
         stats.kills += 1;
 
         let text = std::fs::read_to_string(&journal).unwrap_or_default();
         let new = &text[journal_read..];
+        let completed = new.lines().filter(|l| l.starts_with("done ")).count() as u64;
+        op_ms = match alive_ms.checked_div(completed) {
+            // A running mean, slightly high (the interrupted operation's time counts too).
+            Some(per_op) => (op_ms + per_op).div_ceil(2),
+            // None completed: the first operation took longer than that, at least.
+            None => op_ms.max(alive_ms),
+        };
+        stats.op_ms = op_ms;
         model.replay(new);
         journal_read += new.rfind('\n').map_or(0, |at| at + 1);
         match &model.in_flight {
