@@ -23,6 +23,7 @@
 //! - Removing a reference drops it from the manifest (its postings are ignored from then on);
 //!   merging segments drops its postings for good. New segments are merged size-tiered (like a
 //!   binary counter), so adding many files one by one costs O(n log n) posting copies.
+// `deny`, not `forbid`, only so that the segment reader below may map its files.
 #![deny(unsafe_code)]
 
 mod matching;
@@ -243,13 +244,13 @@ impl Index {
     /// Opens the index at `dir`, verifying the manifest and every segment's checksums.
     ///
     /// # Errors
-    /// [`Error::Index`] when `dir` holds no index, or a damaged one, or one of a newer format;
+    /// [`Error::Index`] naming the file at fault when `dir` holds no index, or a damaged one (a
+    /// checksum that does not match, a segment truncated or missing), or one of a newer format;
     /// [`Error::Io`] when it cannot be read.
     pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
         let dir = dir.as_ref();
-        let mut last_error = None;
+        let mut manifest = read_manifest(dir)?;
         for _ in 0..OPEN_RETRIES {
-            let manifest = read_manifest(dir)?;
             match open_segments(dir, &manifest) {
                 Ok(segments) => {
                     return Ok(Index {
@@ -258,16 +259,27 @@ impl Index {
                         segments,
                     });
                 }
-                // A writer replaced the manifest and deleted a segment between our two reads.
                 Err(Error::Io { source, path })
                     if source.kind() == std::io::ErrorKind::NotFound =>
                 {
-                    last_error = Some(Error::Io { source, path });
+                    // Either a writer replaced the manifest and deleted the segment between our
+                    // two reads (then the manifest is new: try again), or the segment is gone.
+                    let now = read_manifest(dir)?;
+                    if now == manifest {
+                        return Err(Error::index(
+                            path,
+                            "missing: the manifest names this segment but it is not there",
+                        ));
+                    }
+                    manifest = now;
                 }
                 Err(e) => return Err(e),
             }
         }
-        Err(last_error.unwrap_or_else(|| Error::index(dir, "the manifest kept changing")))
+        Err(Error::index(
+            dir,
+            "the manifest kept changing while the index was opened",
+        ))
     }
 
     /// Opens the index at `dir`, creating it with default settings when there is none.
@@ -392,7 +404,7 @@ impl Index {
                 )
             })?;
         let _lock = lock(&self.dir)?;
-        let mut manifest = read_manifest(&self.dir)?;
+        let mut manifest = read_manifest_to_write(&self.dir)?;
         check_name_in(&manifest, &self.dir, name, replace)?;
         manifest.references.retain(|r| r.name != name);
         let generation = manifest.generation + 1;
@@ -449,7 +461,7 @@ impl Index {
     /// [`Error::Index`] naming the first name that is not in the index (nothing is removed then).
     pub fn remove(&mut self, names: &[&str]) -> Result<()> {
         let _lock = lock(&self.dir)?;
-        let mut manifest = read_manifest(&self.dir)?;
+        let mut manifest = read_manifest_to_write(&self.dir)?;
         for name in names {
             if !manifest.references.iter().any(|r| r.name == *name) {
                 return Err(Error::index(
@@ -471,7 +483,7 @@ impl Index {
     /// [`Error::Io`] when writing fails (the index is then unchanged).
     pub fn compact(&mut self) -> Result<()> {
         let _lock = lock(&self.dir)?;
-        let mut manifest = read_manifest(&self.dir)?;
+        let mut manifest = read_manifest_to_write(&self.dir)?;
         let all = manifest.segments.len();
         if all > 1
             || manifest
@@ -607,13 +619,48 @@ impl Index {
         Ok(())
     }
 
-    /// Writes `manifest`, deletes segments it no longer names, and reopens.
+    /// Writes `manifest`, deletes segments it no longer names, and maps the new ones.
+    ///
+    /// Segments this index has mapped already are kept, not verified again: a named segment
+    /// never changes, and reading every segment back on every add would make an add cost the
+    /// whole index's size.
     fn commit(&mut self, manifest: Manifest) -> Result<()> {
         write_manifest(&self.dir, &manifest)?;
         delete_unnamed_segments(&self.dir, &manifest);
-        let segments = open_segments(&self.dir, &manifest)?;
+        let is_mapped = |file: &str| self.manifest.segments.iter().any(|s| s.file == file);
+        // Fallible part first, so that an error leaves this index as it was.
+        let mut fresh: Vec<Option<Segment>> = manifest
+            .segments
+            .iter()
+            .map(|s| {
+                if is_mapped(&s.file) {
+                    Ok(None)
+                } else {
+                    open_segment(&self.dir, s).map(Some)
+                }
+            })
+            .collect::<Result<_>>()?;
+        let mut mapped: Vec<(String, Segment)> = self
+            .manifest
+            .segments
+            .iter()
+            .map(|s| s.file.clone())
+            .zip(std::mem::take(&mut self.segments))
+            .collect();
+        for (entry, slot) in manifest.segments.iter().zip(fresh.iter_mut()) {
+            if slot.is_none() {
+                let at = mapped
+                    .iter()
+                    .position(|(file, _)| *file == entry.file)
+                    .expect("a segment not opened above is one this index has mapped");
+                *slot = Some(mapped.swap_remove(at).1);
+            }
+        }
+        self.segments = fresh
+            .into_iter()
+            .map(|s| s.expect("every segment was opened or taken over"))
+            .collect();
         self.manifest = manifest;
-        self.segments = segments;
         Ok(())
     }
 }
@@ -967,6 +1014,15 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
         .map_err(|e| Error::index(&path, format!("the manifest does not parse: {e}")))
 }
 
+/// Reads the manifest for a writer holding the lock, and deletes what writers that died left
+/// behind first: a restarted writer may have the dead one's process id (a container's first
+/// process always does) and start from the same manifest, so it would pick the same file names.
+fn read_manifest_to_write(dir: &Path) -> Result<Manifest> {
+    let manifest = read_manifest(dir)?;
+    delete_unnamed_segments(dir, &manifest);
+    Ok(manifest)
+}
+
 fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
     let body =
         serde_json::to_string_pretty(manifest).expect("a manifest serialises: plain fields only");
@@ -993,17 +1049,20 @@ fn open_segments(dir: &Path, manifest: &Manifest) -> Result<Vec<Segment>> {
     manifest
         .segments
         .iter()
-        .map(|s| {
-            let segment = Segment::open(&dir.join(&s.file))?;
-            if segment.refs() != s.refs || segment.postings() != s.postings {
-                return Err(Error::index(
-                    dir.join(&s.file),
-                    "does not hold what the manifest says",
-                ));
-            }
-            Ok(segment)
-        })
+        .map(|s| open_segment(dir, s))
         .collect()
+}
+
+/// Maps and verifies the segment `entry` names, and checks it holds what the entry says.
+fn open_segment(dir: &Path, entry: &SegmentEntry) -> Result<Segment> {
+    let segment = Segment::open(&dir.join(&entry.file))?;
+    if segment.refs() != entry.refs || segment.postings() != entry.postings {
+        return Err(Error::index(
+            dir.join(&entry.file),
+            "does not hold what the manifest says",
+        ));
+    }
+    Ok(segment)
 }
 
 /// Deletes segment files and stray temporaries that `manifest` does not name (left by merges

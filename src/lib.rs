@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+// `deny`, not `forbid`: index/segment.rs maps files (the crate's one `unsafe`) and must be able to
+// allow it. Every other module forbids it itself (checked by the test below).
 #![deny(unsafe_code)]
 
 mod analyzer;
@@ -50,3 +52,46 @@ pub use splice::{
     archive_boundaries, find_splice_candidates, fuse_splices, fusion_inputs,
 };
 pub use verdict::{Evidence, Label, VERDICT_MODEL, Verdict, VerdictModel, decide};
+
+#[cfg(test)]
+mod tests {
+    /// Files that cannot forbid `unsafe_code`: the memory-mapped segment reader, and the
+    /// modules it sits in (a `forbid` there would forbid it in the segment reader too).
+    const MAY_NOT_FORBID_UNSAFE: [&str; 3] = ["lib.rs", "index.rs", "index/segment.rs"];
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("src lists") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_module_but_the_segment_map_forbids_unsafe_code() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(files.len() > 40, "{} files under src", files.len());
+        for file in files {
+            let relative = file
+                .strip_prefix(&src)
+                .expect("under src")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = std::fs::read_to_string(&file).expect("readable");
+            let forbids = text.contains("#![forbid(unsafe_code)]");
+            if MAY_NOT_FORBID_UNSAFE.contains(&relative.as_str()) {
+                assert!(
+                    text.contains("#![deny(unsafe_code)]") || relative == "index/segment.rs",
+                    "{relative} denies unsafe code"
+                );
+            } else {
+                assert!(forbids, "{relative} starts with #![forbid(unsafe_code)]");
+            }
+        }
+    }
+}

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use clip_provenance::{Audio, DecodeOptions, Error, Index, IndexSettings, Match, decode_path};
 
+mod common;
+
 /// Piece starts within this many seconds (the target for 95 % of pieces): the
 /// landmarks find a piece, the frame signatures place its edges (src/index/refine.rs).
 const BOUNDARY_TOLERANCE_S: f64 = 0.1;
@@ -395,45 +397,119 @@ fn index_survives_codecs_and_time_stretch() {
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
+/// An index of the first `count` speech slices (see `common::speech_slices`), named `s00`, `s01`…
+fn index_of_slices(name: &str, slices: &[Audio], count: usize) -> (Index, PathBuf) {
+    let dir = scratch(name);
+    let mut index = Index::create(&dir, IndexSettings::default()).expect("creates");
+    for (i, slice) in slices.iter().take(count).enumerate() {
+        index
+            .add_audio(&format!("s{i:02}"), slice, false)
+            .expect("adds");
+    }
+    (index, dir)
+}
+
+fn segment_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("list")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cpi"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Opening the index at `dir` fails with an [`Error::Index`] naming `path`.
+fn assert_refused(dir: &Path, path: &Path, what: &str) -> String {
+    match Index::open(dir) {
+        Err(Error::Index {
+            path: named,
+            detail,
+        }) => {
+            assert_eq!(named, path, "{what}: {detail}");
+            detail
+        }
+        other => panic!(
+            "{what}: expected Error::Index for {}, got {other:?}",
+            path.display()
+        ),
+    }
+}
+
 #[test]
-fn index_damaged_or_newer_files_are_refused_never_used() {
-    let (index, dir) = index_of_four("damage");
+fn index_damaged_missing_or_newer_files_are_refused_naming_the_file_never_used() {
+    let slices = common::speech_slices();
+    // Five adds, merged into fewer segments as they come: damage to any segment is found.
+    let (index, dir) = index_of_slices("damage", &slices, 5);
     drop(index);
     let manifest = dir.join("MANIFEST");
-    let good = std::fs::read(&manifest).expect("read");
-    // A bit flip in the manifest body.
-    let mut bad = good.clone();
-    let at = bad.len() / 2;
-    bad[at] ^= 0x04;
-    std::fs::write(&manifest, &bad).expect("write");
-    assert!(
-        matches!(Index::open(&dir), Err(Error::Index { .. })),
-        "a flipped manifest is refused"
-    );
-    // A newer format version.
-    let text = String::from_utf8(good.clone()).expect("text");
+    let good_manifest = std::fs::read(&manifest).expect("read");
+    let segments = segment_files(&dir);
+    assert!(!segments.is_empty());
+
+    // A bit flip anywhere in the manifest: its header line (tag, version, checksum) or its body.
+    for at in (0..good_manifest.len())
+        .step_by(97)
+        .chain([good_manifest.len() - 2])
+    {
+        let mut bad = good_manifest.clone();
+        bad[at] ^= 0x04;
+        std::fs::write(&manifest, &bad).expect("write");
+        assert_refused(&dir, &manifest, &format!("manifest bit flip at byte {at}"));
+    }
+    // A truncated manifest.
+    std::fs::write(&manifest, &good_manifest[..good_manifest.len() / 2]).expect("write");
+    assert_refused(&dir, &manifest, "truncated manifest");
+    // A newer format version, with a checksum that matches (written by a newer build).
+    let text = String::from_utf8(good_manifest.clone()).expect("text");
     std::fs::write(
         &manifest,
         text.replacen("clip-provenance-index 1 ", "clip-provenance-index 9 ", 1),
     )
     .expect("write");
-    match Index::open(&dir) {
-        Err(Error::Index { detail, .. }) => assert!(detail.contains("newer"), "{detail}"),
-        other => panic!("a newer version is refused: {other:?}"),
+    let detail = assert_refused(&dir, &manifest, "newer manifest");
+    assert!(detail.contains("newer"), "{detail}");
+    std::fs::write(&manifest, &good_manifest).expect("restore");
+
+    for segment in &segments {
+        let good = std::fs::read(segment).expect("read");
+        // Header (magic, version, counts, checksums, reserved), reference frames, bucket table
+        // (2 MiB from byte 64 + 4 per reference), postings (6 bytes each, at the end).
+        let end = good.len();
+        for at in [
+            0,
+            9,
+            17,
+            25,
+            33,
+            38,
+            50,
+            64,
+            4096,
+            1 << 20,
+            2_097_000,
+            end - 7,
+            end - 1,
+        ] {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            std::fs::write(segment, &bad).expect("write");
+            assert_refused(&dir, segment, &format!("segment bit flip at byte {at}"));
+        }
+        std::fs::write(segment, &good[..good.len() - 6]).expect("write");
+        assert_refused(&dir, segment, "segment short of one posting");
+        std::fs::write(segment, &good[..40]).expect("write");
+        assert_refused(&dir, segment, "segment cut inside its header");
+        std::fs::remove_file(segment).expect("remove");
+        let detail = assert_refused(&dir, segment, "missing segment");
+        assert!(detail.contains("missing"), "{detail}");
+        std::fs::write(segment, &good).expect("restore");
     }
-    std::fs::write(&manifest, &good).expect("restore");
-    // A truncated segment.
-    let segment = std::fs::read_dir(&dir)
-        .expect("list")
-        .map(|e| e.expect("entry").path())
-        .find(|p| p.extension().is_some_and(|e| e == "cpi"))
-        .expect("a segment");
-    let bytes = std::fs::read(&segment).expect("read");
-    std::fs::write(&segment, &bytes[..bytes.len() - 10]).expect("truncate");
-    assert!(
-        matches!(Index::open(&dir), Err(Error::Index { .. })),
-        "a truncated segment is refused"
-    );
+    // Repaired, it opens and answers again: the refusals were the damage, nothing else.
+    let index = Index::open(&dir).expect("the restored index opens");
+    assert_eq!(index.list().len(), 5);
+    let matches = index.query_audio(&slices[4]).expect("queries");
+    assert_eq!(matches.first().map(|m| m.reference.as_str()), Some("s04"));
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
@@ -500,4 +576,246 @@ fn within_clip_room_tone_in_pauses_is_not_a_copy() {
         matches.iter().all(|m| m.confidence < 0.5),
         "no asserted repeat: {matches:#?}"
     );
+}
+
+/// The manifest's generation (its JSON body's `generation`).
+fn generation(dir: &Path) -> u64 {
+    let text = std::fs::read_to_string(dir.join("MANIFEST")).expect("a manifest");
+    let body = text.split_once('\n').expect("a header line").1;
+    let manifest: serde_json::Value = serde_json::from_str(body).expect("JSON");
+    manifest["generation"].as_u64().expect("a generation")
+}
+
+#[test]
+fn index_add_after_a_dead_writer_with_the_same_process_id_succeeds() {
+    // A writer killed between writing its segment and replacing the manifest leaves the segment
+    // behind. In a container the restarted writer often has the same process id (1), and it
+    // starts from the same manifest, so it picks the same file names: the leftovers must not
+    // make its adds fail.
+    let slices = common::speech_slices();
+    let (mut index, dir) = index_of_slices("same-pid", &slices, 1);
+    let next = generation(&dir) + 1;
+    let pid = std::process::id();
+    let leftovers = [
+        format!("seg-{next:010}-{pid}.cpi"),
+        format!("seg-{next:010}-{pid}-m0.cpi"),
+        format!(".MANIFEST.{pid}.tmp"),
+    ];
+    let garbage = b"half a file from a writer that died";
+    for name in &leftovers {
+        std::fs::write(dir.join(name), garbage).expect("write");
+    }
+    index
+        .add_audio("s01", &slices[1], false)
+        .expect("adds despite the dead writer's files");
+    for name in &leftovers {
+        // Deleted, or written anew by this add (the merge of the two references is `-m0`).
+        let now = std::fs::read(dir.join(name)).unwrap_or_default();
+        assert_ne!(now, garbage, "{name} is not left as it was");
+    }
+    let reopened = Index::open(&dir).expect("opens");
+    let names: Vec<&str> = reopened.list().iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["s00", "s01"]);
+    std::fs::write(dir.join(&leftovers[0]), b"again").expect("write");
+    index
+        .compact()
+        .expect("compacts despite the dead writer's files");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn index_readers_during_writes_see_a_whole_state_and_their_queries_succeed() {
+    let slices = common::speech_slices();
+    const ADDS: usize = 8;
+    // Compacting now and then rewrites every segment and deletes the old ones under readers.
+    const COMPACT_EVERY: usize = 3;
+    let dir = scratch("readers");
+    Index::create(&dir, IndexSettings::default()).expect("creates");
+    let names: Vec<String> = (0..ADDS).map(|i| format!("s{i:02}")).collect();
+    let writing = std::sync::atomic::AtomicBool::new(true);
+    let observed = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut observed = Vec::new();
+            let mut last = 0;
+            loop {
+                // Read until the writer is done, then once more to see the final state.
+                let done = !writing.load(std::sync::atomic::Ordering::Acquire);
+                let index =
+                    Index::open(&dir).expect("a reader opens the index while it is written");
+                let listed: Vec<&str> = index.list().iter().map(|e| e.name.as_str()).collect();
+                assert_eq!(
+                    listed,
+                    names[..listed.len()],
+                    "a reader sees the references added so far, in order, and nothing else"
+                );
+                assert!(listed.len() >= last, "the state never goes back");
+                last = listed.len();
+                if let Some(newest) = listed.len().checked_sub(1) {
+                    let matches = index.query_audio(&slices[newest]).expect("queries");
+                    assert_eq!(
+                        matches.first().map(|m| m.reference.as_str()),
+                        Some(names[newest].as_str()),
+                        "the newest reference a reader lists is found"
+                    );
+                }
+                if observed.last() != Some(&last) {
+                    observed.push(last);
+                }
+                if done {
+                    return observed;
+                }
+                // Room for the writer on a machine with few cores.
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        });
+        let mut index = Index::open(&dir).expect("opens");
+        for (i, name) in names.iter().enumerate() {
+            index.add_audio(name, &slices[i], false).expect("adds");
+            if (i + 1) % COMPACT_EVERY == 0 {
+                index.compact().expect("compacts");
+            }
+        }
+        writing.store(false, std::sync::atomic::Ordering::Release);
+        reader.join().expect("the reader's checks hold")
+    });
+    eprintln!("states seen by the reader: {observed:?}");
+    assert_eq!(observed.last(), Some(&ADDS), "the last read sees every add");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// The on-disk index answers like a simple in-memory model after any sequence of operations.
+mod model {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Reference names the operations draw from: few, so that adds meet taken names and removes
+    /// meet both present and absent ones.
+    const NAMES: [&str; 3] = ["a", "b", "c"];
+    /// Speech slices (`common::speech_slices` order) of four different speakers, so a query of
+    /// one matches only the references holding it.
+    const SLICES: [usize; 4] = [0, 3, 6, 7];
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add {
+            name: usize,
+            slice: usize,
+            replace: bool,
+        },
+        Remove(usize),
+        Compact,
+        Reopen,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0..NAMES.len(), 0..SLICES.len(), any::<bool>())
+                .prop_map(|(name, slice, replace)| Op::Add { name, slice, replace }),
+            2 => (0..NAMES.len()).prop_map(Op::Remove),
+            1 => Just(Op::Compact),
+            1 => Just(Op::Reopen),
+        ]
+    }
+
+    fn slices() -> &'static [Audio] {
+        static SLICE_AUDIO: std::sync::OnceLock<Vec<Audio>> = std::sync::OnceLock::new();
+        SLICE_AUDIO.get_or_init(|| {
+            let all = common::speech_slices();
+            SLICES.iter().map(|&s| all[s].clone()).collect()
+        })
+    }
+
+    /// Applies `op` to the index and to the model (names in the order `list` keeps: the order
+    /// of adding, a replaced reference moving to the end), checking the index's answer.
+    fn apply(index: &mut Index, model: &mut Vec<(String, usize)>, op: &Op) {
+        match *op {
+            Op::Add {
+                name,
+                slice,
+                replace,
+            } => {
+                let name = NAMES[name];
+                let taken = model.iter().any(|(n, _)| n == name);
+                let result = index.add_audio(name, &slices()[slice], replace);
+                if taken && !replace {
+                    assert!(
+                        matches!(result, Err(Error::Index { .. })),
+                        "{op:?}: a taken name is refused: {result:?}"
+                    );
+                } else {
+                    result.unwrap_or_else(|e| panic!("{op:?}: {e}"));
+                    model.retain(|(n, _)| n != name);
+                    model.push((name.to_string(), slice));
+                }
+            }
+            Op::Remove(name) => {
+                let name = NAMES[name];
+                let result = index.remove(&[name]);
+                if model.iter().any(|(n, _)| n == name) {
+                    result.unwrap_or_else(|e| panic!("{op:?}: {e}"));
+                    model.retain(|(n, _)| n != name);
+                } else {
+                    assert!(
+                        matches!(result, Err(Error::Index { .. })),
+                        "{op:?}: an absent name is an error: {result:?}"
+                    );
+                }
+            }
+            Op::Compact => index.compact().expect("compacts"),
+            Op::Reopen => *index = Index::open(index.dir()).expect("reopens"),
+        }
+    }
+
+    /// The index lists what the model holds, and a query of each slice finds a reference holding
+    /// it when the model has one, and nothing otherwise.
+    fn check(index: &Index, model: &[(String, usize)], after: &Op) {
+        let listed: Vec<&str> = index.list().iter().map(|e| e.name.as_str()).collect();
+        let expected: Vec<&str> = model.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(listed, expected, "after {after:?}");
+        for (slice, audio) in slices().iter().enumerate() {
+            let holders: Vec<&str> = model
+                .iter()
+                .filter(|(_, s)| *s == slice)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let matches = index.query_audio(audio).expect("queries");
+            let found: Vec<&str> = asserted(&matches)
+                .iter()
+                .map(|m| m.reference.as_str())
+                .collect();
+            if holders.is_empty() {
+                assert!(
+                    found.is_empty(),
+                    "after {after:?}, slice {slice}: {found:?}"
+                );
+            } else {
+                assert!(
+                    found.first().is_some_and(|f| holders.contains(f)),
+                    "after {after:?}, slice {slice} held by {holders:?}: found {found:?}"
+                );
+            }
+        }
+    }
+
+    proptest! {
+        // Each case writes a few 2 MiB segments; a dozen cases of up to six operations take a
+        // few seconds in the debug build.
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        #[test]
+        fn index_answers_like_a_model_after_any_add_remove_compact_reopen(
+            ops in proptest::collection::vec(op(), 1..7),
+        ) {
+            static CASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let case = CASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let dir = scratch(&format!("model-{case}"));
+            let mut index = Index::create(&dir, IndexSettings::default()).expect("creates");
+            let mut model = Vec::new();
+            for op in &ops {
+                apply(&mut index, &mut model, op);
+                check(&index, &model, op);
+            }
+            std::fs::remove_dir_all(&dir).expect("clean up");
+        }
+    }
 }

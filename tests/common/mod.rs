@@ -1,8 +1,11 @@
-//! Helpers shared by the integration tests that run the example binaries.
+//! Helpers shared by the integration tests: the example binaries, scratch directories, and slices
+//! of the bundled speech to fill an index with.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use clip_provenance::{Audio, DecodeOptions, decode_path};
 
 /// The example binary `name`, built by `cargo test` next to the test's own binary, to run from
 /// the project root (as the csv crate's cookbook tests run its examples).
@@ -30,4 +33,37 @@ pub fn scratch(prefix: &str, name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir is writable");
     dir
+}
+
+/// Length of the speech slices the index tests add as references, in seconds: long enough that a
+/// query with the slice itself is an asserted match, short enough that an add is quick.
+pub const SLICE_S: f64 = 2.0;
+/// Where slicing starts in each file, in seconds: past the leading silence of the recordings.
+const SLICE_FROM_S: f64 = 0.4;
+
+/// Every whole, non-overlapping `SLICE_S` stretch of the bundled speech (testdata/speech, in
+/// file-name order, from `SLICE_FROM_S` on) as 16 kHz mono audio: distinct real speech, so the
+/// fingerprint of each matches only itself. About 40 slices.
+pub fn speech_slices() -> Vec<Audio> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/speech");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("testdata/speech is there")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "flac"))
+        .collect();
+    files.sort();
+    let mut slices = Vec::new();
+    for file in files {
+        let audio = decode_path(&file, &DecodeOptions::default()).expect("bundled speech decodes");
+        let rate = audio.info.sample_rate;
+        let mono = audio.to_mono();
+        let step = (SLICE_S * f64::from(rate)) as usize;
+        let mut start = (SLICE_FROM_S * f64::from(rate)) as usize;
+        while start + step <= mono.len() {
+            let piece = mono[start..start + step].to_vec();
+            slices.push(Audio::from_interleaved(piece, rate, 1).expect("valid audio"));
+            start += step;
+        }
+    }
+    slices
 }
