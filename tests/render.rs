@@ -314,3 +314,24 @@ fn write_png_through_symlink_replaces_target_and_keeps_link() {
     assert_eq!(image::open(&target).unwrap().to_rgb8(), image);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn write_png_that_fails_to_encode_leaves_an_existing_target_untouched() {
+    // The PNG encoder refuses a 0 x 0 image half-way through (the png crate reports it as an
+    // I/O error of kind Other); the old file stays as it was, and no temporary file is left.
+    let dir = scratch_dir("png-fails");
+    let path = dir.join("clip.png");
+    std::fs::write(&path, b"old contents").unwrap();
+    let result = write_png(&RgbImage::new(0, 0), &path);
+    assert!(
+        matches!(&result, Err(Error::Io { path: named, source }) if named == &path && source.to_string().contains("Zero width")),
+        "{result:?}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), b"old contents");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("clip.png")]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
