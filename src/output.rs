@@ -130,6 +130,14 @@ mod tests {
         dir
     }
 
+    /// The names of the entries of `dir`.
+    fn names_in(dir: &Path) -> Vec<std::ffi::OsString> {
+        fs::read_dir(dir)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect()
+    }
+
     #[test]
     fn write_atomic_replaces_a_file_and_leaves_no_temporary() {
         let dir = scratch_dir("replace");
@@ -137,10 +145,7 @@ mod tests {
         fs::write(&target, b"old").expect("write");
         write_atomic(&target, b"new").expect("write_atomic");
         assert_eq!(fs::read(&target).expect("read"), b"new");
-        let names: Vec<_> = fs::read_dir(&dir)
-            .expect("list")
-            .map(|e| e.expect("entry").file_name())
-            .collect();
+        let names = names_in(&dir);
         assert_eq!(names.len(), 1, "only the target remains: {names:?}");
         fs::remove_dir_all(&dir).expect("clean up");
     }
@@ -159,10 +164,7 @@ mod tests {
         });
         assert!(matches!(result, Err(Error::Malformed { .. })), "{result:?}");
         assert_eq!(fs::read(&target).expect("read"), b"old report");
-        let names: Vec<_> = fs::read_dir(&dir)
-            .expect("list")
-            .map(|e| e.expect("entry").file_name())
-            .collect();
+        let names = names_in(&dir);
         assert_eq!(names.len(), 1, "only the target remains: {names:?}");
         fs::remove_dir_all(&dir).expect("clean up");
     }

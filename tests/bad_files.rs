@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use clip_provenance::{Analyzer, Audio, Config, DecodeOptions, Error, decode_path, decode_reader};
 
+mod common;
+
 /// Every allocation of this test binary counts against this ceiling; one past it aborts the
 /// binary, so a header whose claimed size is allocated fails the suite. Tests run in parallel, so
 /// it bounds their sum: far above what decoding these small files needs (a few MB each), far
@@ -31,21 +33,11 @@ fn bad(name: &str) -> PathBuf {
     testdata(&format!("bad/{name}"))
 }
 
-/// The rows of a tab-separated table with a header line, keyed by their first column.
+/// The rows of a tab-separated table with a header line, keyed by their first column (`file`).
 fn read_table(path: &Path) -> HashMap<String, HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).expect("the table is committed");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().expect("a header line").split('\t').collect();
-    lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let row: HashMap<String, String> = header
-                .iter()
-                .map(|h| h.to_string())
-                .zip(l.split('\t').map(str::to_string))
-                .collect();
-            (row["file"].clone(), row)
-        })
+    common::read_table(path)
+        .into_iter()
+        .map(|row| (row["file"].clone(), row))
         .collect()
 }
 

@@ -245,6 +245,14 @@ fn render_empty_picture_still_draws_axes() {
     assert!(image.width() >= 800);
 }
 
+/// The names of the entries of `dir`.
+fn names_in(dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect()
+}
+
 #[test]
 fn write_png_round_trips_and_leaves_no_temporary_file() {
     let dir = scratch_dir("png");
@@ -255,11 +263,7 @@ fn write_png_round_trips_and_leaves_no_temporary_file() {
     write_png(&image, &path).unwrap();
     let decoded = image::open(&path).unwrap().to_rgb8();
     assert_eq!(decoded, image);
-    let names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(names, vec![std::ffi::OsString::from("clip.png")]);
+    assert_eq!(names_in(&dir), vec![std::ffi::OsString::from("clip.png")]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -328,10 +332,6 @@ fn write_png_that_fails_to_encode_leaves_an_existing_target_untouched() {
         "{result:?}"
     );
     assert_eq!(std::fs::read(&path).unwrap(), b"old contents");
-    let names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(names, vec![std::ffi::OsString::from("clip.png")]);
+    assert_eq!(names_in(&dir), vec![std::ffi::OsString::from("clip.png")]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -51,6 +51,13 @@ def put_u32be(b, at, v):
     b[at:at + 4] = struct.pack(">I", v)
 
 
+def with_u32be(data, at, v):
+    """`data` with the big-endian u32 at `at` replaced by `v`."""
+    b = bytearray(data)
+    put_u32be(b, at, v)
+    return bytes(b)
+
+
 def put_u16le(b, at, v):
     b[at:at + 2] = struct.pack("<H", v)
 
@@ -74,21 +81,15 @@ CONTAINER_BOXES = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"
 
 def mp4_boxes(b, start=0, end=None, path=""):
     """{path: (offset, header_size, size)} for the boxes we edit, e.g. 'moov/trak/.../stsz'."""
-    end = len(b) if end is None else end
     found = {}
-    while start + 8 <= end:
-        size, typ = struct.unpack(">I4s", b[start:start + 8])
-        header = 8
-        if size == 1:
-            size = struct.unpack(">Q", b[start + 8:start + 16])[0]
-            header = 16
-        p = path + "/" + typ.decode("latin-1") if path else typ.decode("latin-1")
-        found.setdefault(p, (start, header, size))
-        if typ in CONTAINER_BOXES:
-            found.update(mp4_boxes(b, start + header, start + size, p))
-        if typ == b"stsd":  # full box + entry count, then the sample entries
-            found.update(mp4_boxes(b, start + 16, start + size, p))
-        start += size
+    for typ, data, box_end in make_fixtures._boxes(b, start, len(b) if end is None else end):
+        p = path + "/" + typ if path else typ
+        at = next(at for at in (data - 8, data - 16) if b[at + 4:at + 8] == typ.encode("latin-1"))
+        found.setdefault(p, (at, data - at, box_end - at))
+        if typ.encode("latin-1") in CONTAINER_BOXES:
+            found.update(mp4_boxes(b, data, box_end, p))
+        if typ == "stsd":  # full box + entry count, then the sample entries
+            found.update(mp4_boxes(b, data + 8, box_end, p))
     return found
 
 
@@ -120,10 +121,8 @@ def make_mp4(src):
          "the mdat-first M4A cut at byte %d, 300 bytes into the `moov` at its end" % cut)
 
     cls = "lying size"
-    b = bytearray(fast)
-    put_u32be(b, moov_at, HUGE_U32)
-    emit("mp4-moov-size-4gb.m4a", bytes(b), cls,
-         "`moov` size set to 0x%X (4 GB) in a %d-byte file" % (HUGE_U32, len(b)))
+    emit("mp4-moov-size-4gb.m4a", with_u32be(fast, moov_at, HUGE_U32), cls,
+         "`moov` size set to 0x%X (4 GB) in a %d-byte file" % (HUGE_U32, len(fast)))
     # The 8-byte `free` box before `mdat` becomes the first half of a 16-byte `mdat` header with a
     # 64-bit size of 2^62, so the data keeps its offsets.
     free_at = fb["free"][0]
@@ -138,26 +137,15 @@ def make_mp4(src):
         ("stts", 12, "`stts` entry_count"),
         ("stsc", 12, "`stsc` entry_count"),
     ]:
-        b = bytearray(fast)
-        put_u32be(b, fb[stbl + "/" + box][0] + field_at, HUGE_U32)
-        emit("mp4-%s-count-4e9.m4a" % box, bytes(b), cls,
+        emit("mp4-%s-count-4e9.m4a" % box, with_u32be(fast, fb[stbl + "/" + box][0] + field_at, HUGE_U32), cls,
              "%s set to %d (4 billion entries) in a box of %d bytes" % (what, HUGE_U32, fb[stbl + "/" + box][2]))
-    b = bytearray(fast)
-    stsz_at = fb[stbl + "/stsz"][0]
-    put_u32be(b, stsz_at + 20 + 4 * 10, 0x7FFFFFF0)
-    emit("mp4-stsz-sample-2gb.m4a", bytes(b), cls,
+    emit("mp4-stsz-sample-2gb.m4a", with_u32be(fast, fb[stbl + "/stsz"][0] + 20 + 4 * 10, 0x7FFFFFF0), cls,
          "the 11th sample's size in `stsz` set to 0x7FFFFFF0 (2 GB): a packet that would run past the end")
-    b = bytearray(fast)
-    put_u32be(b, fb[stbl + "/stco"][0] + 16, HUGE_U32)
-    emit("mp4-stco-offset-past-end.m4a", bytes(b), cls,
+    emit("mp4-stco-offset-past-end.m4a", with_u32be(fast, fb[stbl + "/stco"][0] + 16, HUGE_U32), cls,
          "the only chunk offset in `stco` set to 0x%X, past the end of the file" % HUGE_U32)
-    b = bytearray(fast)
-    put_u32be(b, fb["moov/trak/mdia/mdhd"][0], 4)
-    emit("mp4-mdhd-size-4.m4a", bytes(b), cls,
+    emit("mp4-mdhd-size-4.m4a", with_u32be(fast, fb["moov/trak/mdia/mdhd"][0], 4), cls,
          "`mdhd` size set to 4, smaller than a box header")
-    b = bytearray(fast)
-    put_u32be(b, fb[stbl + "/stts"][0] + 20, HUGE_U32)
-    emit("mp4-stts-delta-4e9.m4a", bytes(b), cls,
+    emit("mp4-stts-delta-4e9.m4a", with_u32be(fast, fb[stbl + "/stts"][0] + 20, HUGE_U32), cls,
          "the `stts` sample delta set to %d: every packet claims 27 hours" % HUGE_U32)
 
     cls = "impossible parameter"
@@ -289,9 +277,7 @@ def make_mp3(src):
     assert xing > 0
     flags = struct.unpack(">I", mp3[xing + 4:xing + 8])[0]
     assert flags & 1, "the Xing header carries a frame count"
-    b = bytearray(mp3)
-    put_u32be(b, xing + 8, HUGE_U32)
-    emit("mp3-xing-frames-4e9.mp3", bytes(b), cls,
+    emit("mp3-xing-frames-4e9.mp3", with_u32be(mp3, xing + 8, HUGE_U32), cls,
          "the Xing header's frame count set to %d (30 years at 44.1 kHz)" % HUGE_U32)
     # An ID3v2.4 tag header claiming 0x0FFFFFFF bytes (syncsafe 7F 7F 7F 7F), with nothing after it
     # but the MP3 itself.

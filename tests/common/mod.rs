@@ -1,7 +1,9 @@
-//! Helpers shared by the integration tests that run the example binaries.
+//! Helpers shared by the integration tests: running the example binaries, scratch directories,
+//! the committed tables of testdata/.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The example binary `name`, built by `cargo test` next to the test's own binary, to run from
@@ -30,4 +32,21 @@ pub fn scratch(prefix: &str, name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir is writable");
     dir
+}
+
+/// The rows of a tab-separated table with a header line, as maps from column to value.
+pub fn read_table(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).expect("the table is committed");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header line").split('\t').collect();
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            header
+                .iter()
+                .map(|h| h.to_string())
+                .zip(l.split('\t').map(str::to_string))
+                .collect()
+        })
+        .collect()
 }
