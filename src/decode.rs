@@ -666,11 +666,15 @@ impl AudioReader {
     ///
     /// Damage that leaves the rest decodable (a packet that fails to decode, a file cut short)
     /// does not end in an error: damaged packets become silence of their nominal length, a
-    /// truncated file ends early, and each leaves a warning.
+    /// truncated file ends early, data the container reader skips (a jump in the packet
+    /// timestamps of FLAC or Ogg) is missing, NaN and infinite samples become 0, and each leaves
+    /// a warning.
     ///
     /// # Errors
     /// [`Error::Limit`] past the maximum duration; [`Error::Malformed`] when nothing at all
-    /// could be decoded; [`Error::Io`] when reading fails for a reason other than the end of data.
+    /// could be decoded (no packet, or none of them decodes); [`Error::Unsupported`] when the
+    /// first packets all need a feature the decoder lacks; [`Error::Io`] when reading fails for
+    /// a reason other than the end of data.
     pub fn next_block(&mut self) -> Result<Option<AudioBlock<'_>>> {
         loop {
             if self.finished {
