@@ -8,6 +8,7 @@
 
 use std::io::{Read, Seek};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,11 @@ pub struct Config {
     pub track: Option<usize>,
     /// Decoding stops with an error past this many seconds. Default 4 hours.
     pub max_duration_s: f64,
+    /// The analysis of one clip stops with [`Error::Limit`] once it has taken this many seconds
+    /// of wall-clock time (checked between blocks of about a second of audio, and once more
+    /// before the report is made). `None` (the default, JSON `null`): no limit. For services that
+    /// must answer in bounded time whatever the input.
+    pub max_analysis_s: Option<f64>,
     /// The most columns of the report picture; longer clips are pooled to fit.
     pub picture_max_columns: usize,
     /// Splice candidates scoring below this are left out of the report. Default 0.05: weak
@@ -60,6 +66,7 @@ impl Default for Config {
             spectrogram: SpectrogramConfig::default(),
             track: None,
             max_duration_s: DEFAULT_MAX_DURATION_S,
+            max_analysis_s: None,
             picture_max_columns: Picture::DEFAULT_MAX_COLUMNS,
             splice_min_score: DEFAULT_SPLICE_MIN_SCORE,
         }
@@ -102,6 +109,14 @@ impl Config {
             return Err(Error::config(
                 "max_duration_s",
                 "must be a positive number of seconds",
+            ));
+        }
+        if let Some(limit) = self.max_analysis_s
+            && !(limit.is_finite() && limit > 0.0)
+        {
+            return Err(Error::config(
+                "max_analysis_s",
+                format!("{limit} is not a positive, finite number of seconds"),
             ));
         }
         if self.picture_max_columns < 2 || self.picture_max_columns > Picture::MAX_COLUMNS {
@@ -318,9 +333,10 @@ impl<'a> Analyzer<'a> {
     /// # Errors
     /// As [`Analyzer::analyze_path`].
     pub fn analyze_path_with_picture(&self, path: impl AsRef<Path>) -> Result<Analysis> {
+        let clock = Clock::start(self.config.max_analysis_s);
         let path = path.as_ref();
         let reader = AudioReader::open_path(path, &self.config.decode_options())?;
-        self.run(reader, path.display().to_string())
+        self.run(reader, path.display().to_string(), &clock)
     }
 
     /// Analyses a clip from a seekable reader; `name` stands for it in the report and messages.
@@ -331,15 +347,19 @@ impl<'a> Analyzer<'a> {
     where
         R: Read + Seek + Send + Sync + 'static,
     {
+        let clock = Clock::start(self.config.max_analysis_s);
         let reader = AudioReader::open(reader, name, &self.config.decode_options())?;
-        self.run(reader, name.to_string())
+        self.run(reader, name.to_string(), &clock)
     }
 
     /// Analyses audio that is already decoded (or generated); `name` stands for it in the report.
     ///
+    /// NaN and infinite samples are analysed as 0, with a warning in the report.
+    ///
     /// # Errors
-    /// [`Error::Limit`] past `max_duration_s`.
+    /// [`Error::Limit`] past `max_duration_s` or `max_analysis_s`.
     pub fn analyze_audio(&self, audio: &Audio, name: &str) -> Result<Analysis> {
+        let clock = Clock::start(self.config.max_analysis_s);
         let rate = self.config.analysis_rate_hz;
         if audio.duration_s() > self.config.max_duration_s {
             return Err(Error::limit(
@@ -350,6 +370,17 @@ impl<'a> Analyzer<'a> {
         }
         let mut mono = Vec::new();
         mix_to_mono(&audio.samples, audio.info.channels, &mut mono);
+        let mut warnings = audio.warnings.clone();
+        let non_finite = mono.iter().filter(|x| !x.is_finite()).count();
+        if non_finite > 0 {
+            // As the decoder does (`AudioReader`): one NaN would spread through every spectrum.
+            mono.iter_mut()
+                .filter(|x| !x.is_finite())
+                .for_each(|x| *x = 0.0);
+            warnings.push(format!(
+                "{non_finite} samples of the mono mix were NaN or infinite and are replaced by 0"
+            ));
+        }
         let mut resampler = MonoResampler::new(audio.info.sample_rate, rate)?;
         let mut analysis_signal = Vec::new();
         resampler.push(&mono, &mut analysis_signal);
@@ -361,13 +392,15 @@ impl<'a> Analyzer<'a> {
         )?;
         stages.push(&analysis_signal)?;
         stages.cues.push_native(&mono);
+        clock.check(name)?;
         let (picture, fingerprint, cues) = stages.finish()?;
+        clock.check(name)?;
         let decoded = Decoded {
             input: name.to_string(),
             native_samples: audio.frames(),
             audio: audio.info.clone(),
             container: None,
-            warnings: audio.warnings.clone(),
+            warnings,
         };
         let report = self.report(decoded, &fingerprint, &cues)?;
         Ok(Analysis {
@@ -377,7 +410,7 @@ impl<'a> Analyzer<'a> {
         })
     }
 
-    fn run(&self, reader: AudioReader, input: String) -> Result<Analysis> {
+    fn run(&self, reader: AudioReader, input: String, clock: &Clock) -> Result<Analysis> {
         let mut stream = AnalysisStream::new(reader, self.config.analysis_rate_hz)?;
         let mut stages = Stages::new(
             &self.config,
@@ -387,8 +420,10 @@ impl<'a> Analyzer<'a> {
         while let Some(block) = stream.next_block()? {
             stages.push(block)?;
             stages.cues.push_native(stream.native_block());
+            clock.check(&input)?;
         }
         let (picture, fingerprint, cues) = stages.finish()?;
+        clock.check(&input)?;
         let facts = stream.container_facts().cloned();
         let info = stream.info().clone();
         let warnings = stream.take_warnings();
@@ -463,6 +498,39 @@ impl<'a> Analyzer<'a> {
             segments,
             warnings,
         })
+    }
+}
+
+/// The wall-clock budget of one analysis (`Config::max_analysis_s`).
+struct Clock {
+    started: Instant,
+    limit: Option<Duration>,
+}
+
+impl Clock {
+    fn start(limit_s: Option<f64>) -> Clock {
+        Clock {
+            started: Instant::now(),
+            // `Config::validate` keeps the limit positive and finite; a limit too large for a
+            // `Duration` is no limit.
+            limit: limit_s.and_then(|s| Duration::try_from_secs_f64(s).ok()),
+        }
+    }
+
+    /// [`Error::Limit`] (in milliseconds, naming `input`) once the budget is spent.
+    fn check(&self, input: &str) -> Result<()> {
+        let Some(limit) = self.limit else {
+            return Ok(());
+        };
+        let elapsed = self.started.elapsed();
+        if elapsed > limit {
+            return Err(Error::limit(
+                format!("{input}: analysis time in milliseconds (max_analysis_s)"),
+                limit.as_millis().try_into().unwrap_or(u64::MAX),
+                elapsed.as_millis().try_into().unwrap_or(u64::MAX),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -549,6 +617,26 @@ mod tests {
         assert_eq!(partial.analysis_rate_hz, 22_050);
         assert_eq!(partial.spectrogram, SpectrogramConfig::default());
         assert!(serde_json::from_str::<Config>(r#"{"analysis_rate": 1}"#).is_err());
+    }
+
+    #[test]
+    fn config_max_analysis_s_defaults_to_no_limit_and_must_be_positive() {
+        // A configuration written before the field existed still parses.
+        let old: Config = serde_json::from_str(r#"{"max_duration_s": 60.0}"#).expect("parses");
+        assert_eq!(old.max_analysis_s, None);
+        let set: Config = serde_json::from_str(r#"{"max_analysis_s": 2.5}"#).expect("parses");
+        assert_eq!(set.max_analysis_s, Some(2.5));
+        set.validate().expect("a positive limit is valid");
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let config = Config {
+                max_analysis_s: Some(bad),
+                ..Config::default()
+            };
+            assert!(
+                matches!(config.validate(), Err(Error::Config { field, .. }) if field == "max_analysis_s"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

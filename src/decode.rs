@@ -65,6 +65,17 @@ const OPUS_RATE_HZ: u32 = 48_000;
 /// The longest Opus packet: 120 ms (RFC 6716 §3.2.5), 5760 samples at 48 kHz.
 const OPUS_MAX_PACKET_SAMPLES: usize = 5760;
 
+/// A jump of more than this between one packet's end and the next packet's timestamp is reported
+/// as a gap (data the container reader skipped: a page with a bad checksum, a FLAC frame whose
+/// header is damaged). Timestamps in milliseconds (Matroska) round by up to 1 ms per packet; a
+/// real gap is a whole packet or more (2.5 ms is the shortest Opus frame).
+const GAP_TOLERANCE_S: f64 = 0.002;
+
+/// Packets that fail with "unsupported feature" before any packet decodes: then the stream uses a
+/// feature the decoder lacks (AAC Main prediction, say) and the error says so. After one good
+/// packet, such a failure is damage (garbage read as a feature flag) and becomes silence.
+const MAX_LEADING_UNSUPPORTED_PACKETS: u64 = 16;
+
 /// How a decode is done.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodeOptions {
@@ -284,6 +295,20 @@ pub struct AudioReader {
     warnings: Vec<String>,
     damaged_packets: u64,
     first_damage_s: f64,
+    /// Packets that decoded.
+    good_packets: u64,
+    /// The decoder's first "unsupported feature" error, while no packet has decoded.
+    unsupported: Option<String>,
+    /// The track's time base (numerator, denominator), for [`AudioReader::note_gap`].
+    time_base: Option<(u32, u32)>,
+    /// Where the next packet should start, in time-base units.
+    next_pts: Option<i64>,
+    gaps: u64,
+    gaps_total_s: f64,
+    first_gap_s: f64,
+    /// Samples that were NaN or infinite, replaced by 0.
+    non_finite_samples: u64,
+    first_non_finite_s: f64,
     finished: bool,
 }
 
@@ -314,34 +339,62 @@ struct OpusTrack {
 /// of the source, so a download cut inside `mdat` would yield no audio at all, where ffmpeg
 /// decodes what is there. Presented at its claimed length, the reads past the real end return
 /// end-of-data and the decode ends with a truncation warning.
+///
+/// A position past the real end (`real_len`) is kept here rather than asked of the reader: a
+/// claimed length can be anything up to 2^64 (an `mdat` of 2^62 bytes), and the operating system
+/// refuses to seek a file that far (EINVAL), which would turn a damaged file into an I/O error.
 struct SeekableSource<R> {
     inner: R,
     len: Option<u64>,
+    real_len: u64,
+    /// `Some(position)` while positioned past `real_len`: reads there return end-of-data.
+    beyond: Option<u64>,
+    /// False for a truncated Matroska file: symphonia's reader follows the SeekHead to the Cues
+    /// and Tags written after the clusters and fails when they are cut off; told that the source
+    /// cannot seek, it reads from the first cluster on, as far as the data goes (as ffmpeg does).
+    seekable: bool,
 }
 
 impl<R: Read + Seek> Read for SeekableSource<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.beyond.is_some() {
+            return Ok(0);
+        }
         self.inner.read(buf)
     }
 }
 
 impl<R: Read + Seek> Seek for SeekableSource<R> {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
-        match (pos, self.len) {
-            (SeekFrom::End(offset), Some(len)) => {
-                let target = len.checked_add_signed(offset).ok_or_else(|| {
-                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
-                })?;
-                self.inner.seek(SeekFrom::Start(target))
+        let before =
+            || std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start");
+        let target = match pos {
+            SeekFrom::Start(at) => at,
+            SeekFrom::End(offset) => self
+                .len
+                .unwrap_or(self.real_len)
+                .checked_add_signed(offset)
+                .ok_or_else(before)?,
+            SeekFrom::Current(offset) => {
+                let here = match self.beyond {
+                    Some(at) => at,
+                    None => self.inner.stream_position()?,
+                };
+                here.checked_add_signed(offset).ok_or_else(before)?
             }
-            _ => self.inner.seek(pos),
+        };
+        if target > self.real_len {
+            self.beyond = Some(target);
+            return Ok(target);
         }
+        self.beyond = None;
+        self.inner.seek(SeekFrom::Start(target))
     }
 }
 
 impl<R: Read + Seek + Send + Sync> MediaSource for SeekableSource<R> {
     fn is_seekable(&self) -> bool {
-        true
+        self.seekable
     }
     fn byte_len(&self) -> Option<u64> {
         self.len
@@ -400,8 +453,12 @@ impl AudioReader {
         reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
         // Container facts first: the edit list and codec delays symphonia does not apply. A format
         // the container reader does not know is not fatal here: symphonia may still decode it.
-        let facts = container::read_facts(&mut reader, name).ok();
+        let read_facts = container::read_facts(&mut reader, name);
         reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
+        let facts = read_facts.as_ref().ok().cloned();
+        if let Some(facts) = &facts {
+            check_stated_parameters(facts, options.track, name)?;
+        }
 
         let claimed = facts
             .as_ref()
@@ -410,6 +467,12 @@ impl AudioReader {
         let source = SeekableSource {
             inner: reader,
             len: Some(claimed.unwrap_or(len)),
+            real_len: len,
+            beyond: None,
+            seekable: claimed.is_none()
+                || !facts
+                    .as_ref()
+                    .is_some_and(|f| matches!(f.format.as_str(), "matroska" | "webm")),
         };
         let mss = MediaSourceStream::new(Box::new(source), Default::default());
         let mut hint = Hint::new();
@@ -423,17 +486,7 @@ impl AudioReader {
                 FormatOptions::default(),
                 MetadataOptions::default(),
             )
-            .map_err(|e| match e {
-                SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    Error::malformed(name, "the file ends before its header does (truncated?)")
-                }
-                SymError::IoError(io) => Error::io(name, io),
-                SymError::Unsupported(_) => Error::unsupported(format!(
-                    "{name}: not a recognised audio or video container (starts with {})",
-                    hex_prefix(&prefix[..prefix_len])
-                )),
-                other => Error::malformed(name, format!("cannot read the container: {other}")),
-            })?;
+            .map_err(|e| probe_error(e, read_facts, claimed, len, name, &prefix[..prefix_len]))?;
         AudioReader::from_format(format, name.to_string(), facts, options)
     }
 
@@ -474,6 +527,13 @@ impl AudioReader {
         };
         let track = &format.tracks()[index];
         let track_id = track.id;
+        // Gaps are looked for where packet timestamps count samples and durations are exact: native
+        // FLAC (frame headers number the samples) and Ogg (granule positions). Matroska blocks
+        // carry millisecond timestamps and symphonia leaves their durations unset.
+        let time_base = track
+            .time_base
+            .filter(|_| matches!(container_name.as_str(), "flac" | "ogg"))
+            .map(|tb| (tb.numer.get(), tb.denom.get()));
         let params = match &track.codec_params {
             Some(CodecParameters::Audio(p)) => p.clone(),
             _ => {
@@ -546,6 +606,15 @@ impl AudioReader {
             warnings: Vec::new(),
             damaged_packets: 0,
             first_damage_s: 0.0,
+            good_packets: 0,
+            unsupported: None,
+            time_base,
+            next_pts: None,
+            gaps: 0,
+            gaps_total_s: 0.0,
+            first_gap_s: 0.0,
+            non_finite_samples: 0,
+            first_non_finite_s: 0.0,
             finished: false,
         };
         if let Some(facts) = reader.facts.clone() {
@@ -597,11 +666,15 @@ impl AudioReader {
     ///
     /// Damage that leaves the rest decodable (a packet that fails to decode, a file cut short)
     /// does not end in an error: damaged packets become silence of their nominal length, a
-    /// truncated file ends early, and each leaves a warning.
+    /// truncated file ends early, data the container reader skips (a jump in the packet
+    /// timestamps of FLAC or Ogg) is missing, NaN and infinite samples become 0, and each leaves
+    /// a warning.
     ///
     /// # Errors
     /// [`Error::Limit`] past the maximum duration; [`Error::Malformed`] when nothing at all
-    /// could be decoded; [`Error::Io`] when reading fails for a reason other than the end of data.
+    /// could be decoded (no packet, or none of them decodes); [`Error::Unsupported`] when the
+    /// first packets all need a feature the decoder lacks; [`Error::Io`] when reading fails for
+    /// a reason other than the end of data.
     pub fn next_block(&mut self) -> Result<Option<AudioBlock<'_>>> {
         loop {
             if self.finished {
@@ -651,6 +724,7 @@ impl AudioReader {
         if packet.track_id != self.track_id {
             return Ok(false);
         }
+        self.note_gap(packet.pts.get(), packet.dur.get());
         if let Some(end) = self.timeline.edit_end_samples
             && self.raw_pos >= end
         {
@@ -671,15 +745,21 @@ impl AudioReader {
                 }
                 Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => false,
                 Err(e) => {
-                    return Err(Error::unsupported(format!(
-                        "{}: codec {} cannot be decoded here ({e})",
-                        self.name, self.info.codec
-                    )));
+                    if self.good_packets == 0 {
+                        self.unsupported.get_or_insert_with(|| e.to_string());
+                        if self.damaged_packets + 1 >= MAX_LEADING_UNSUPPORTED_PACKETS {
+                            return Err(self.undecodable());
+                        }
+                    }
+                    false
                 }
             },
             TrackDecoder::Opus(opus) => opus.decode(&packet.data, channels, &mut self.scratch),
         };
-        if !decoded {
+        if decoded {
+            self.good_packets += 1;
+            self.replace_non_finite();
+        } else {
             // Keep the timeline: replace the packet by silence of its nominal length.
             let frames = packet.dur.get().min(u64::from(self.info.sample_rate)) as usize;
             self.scratch.clear();
@@ -688,7 +768,8 @@ impl AudioReader {
                 self.first_damage_s = self.emitted as f64 / f64::from(self.info.sample_rate);
             }
             self.damaged_packets += 1;
-        } else if matches!(self.decoder, TrackDecoder::Opus(_)) {
+        }
+        if decoded && matches!(self.decoder, TrackDecoder::Opus(_)) {
             // Symphonia's Ogg reader marks the end trim of the last page on its packet.
             let frames = self.scratch.len() / channels;
             let trim_end = (packet.trim_end.get() as usize).min(frames);
@@ -721,6 +802,58 @@ impl AudioReader {
         Ok(!self.out.is_empty())
     }
 
+    /// The error for a stream whose packets all fail with "unsupported feature".
+    fn undecodable(&self) -> Error {
+        Error::unsupported(format!(
+            "{}: codec {} cannot be decoded here ({})",
+            self.name,
+            self.info.codec,
+            self.unsupported.as_deref().unwrap_or("no packet decodes")
+        ))
+    }
+
+    /// Notes a jump from the previous packet's end to this packet's timestamp `pts` (time-base
+    /// units): the container reader skipped data it could not read. ffmpeg drops such data too,
+    /// so the timeline follows the packets that are there; the jump only becomes a warning.
+    fn note_gap(&mut self, pts: i64, dur: u64) {
+        let Some((numer, denom)) = self.time_base else {
+            return;
+        };
+        if let Some(expected) = self.next_pts {
+            let jump = i128::from(pts) - i128::from(expected);
+            let jump_s = jump as f64 * f64::from(numer) / f64::from(denom);
+            if jump_s > GAP_TOLERANCE_S {
+                if self.gaps == 0 {
+                    self.first_gap_s = self.emitted as f64 / f64::from(self.info.sample_rate);
+                }
+                self.gaps += 1;
+                self.gaps_total_s += jump_s;
+            }
+        }
+        // A packet without a duration says nothing of where the next starts (a Vorbis stream's
+        // first packet only primes the overlap, and symphonia gives it none).
+        self.next_pts = i64::try_from(dur)
+            .ok()
+            .filter(|&d| d > 0)
+            .and_then(|d| pts.checked_add(d));
+    }
+
+    /// Replaces NaN and infinite samples of the packet just decoded (float PCM can hold them) by
+    /// 0: one NaN would otherwise spread through every spectrum, cue and score after it.
+    fn replace_non_finite(&mut self) {
+        let channels = usize::from(self.info.channels);
+        for (i, sample) in self.scratch.iter_mut().enumerate() {
+            if !sample.is_finite() {
+                if self.non_finite_samples == 0 {
+                    let at = self.raw_pos + (i / channels) as u64;
+                    self.first_non_finite_s = at as f64 / f64::from(self.info.sample_rate);
+                }
+                self.non_finite_samples += 1;
+                *sample = 0.0;
+            }
+        }
+    }
+
     /// The duration the container states for the decoded track (or the file), in seconds.
     fn stated_duration_s(&self) -> Option<f64> {
         let facts = self.facts.as_ref()?;
@@ -734,6 +867,30 @@ impl AudioReader {
     /// Ends the stream, with a warning if it ended early; false (no output) always.
     fn end(&mut self, warning: Option<String>) -> Result<bool> {
         self.finished = true;
+        if self.good_packets == 0 && self.unsupported.is_some() {
+            return Err(self.undecodable());
+        }
+        if self.good_packets == 0 && self.damaged_packets > 0 {
+            return Err(Error::malformed(
+                &self.name,
+                format!(
+                    "none of the {} audio packets could be decoded",
+                    self.damaged_packets
+                ),
+            ));
+        }
+        if self.gaps > 0 {
+            self.warnings.push(format!(
+                "{} gap(s) in the packet timestamps, {:.3} s in all, the first at {:.3} s: data is missing or damaged there",
+                self.gaps, self.gaps_total_s, self.first_gap_s
+            ));
+        }
+        if self.non_finite_samples > 0 {
+            self.warnings.push(format!(
+                "{} samples were NaN or infinite and are replaced by 0, the first at {:.3} s",
+                self.non_finite_samples, self.first_non_finite_s
+            ));
+        }
         if self.damaged_packets > 0 {
             self.warnings.push(format!(
                 "{} damaged packet(s) replaced by silence, the first at {:.3} s",
@@ -759,6 +916,113 @@ impl AudioReader {
             self.warnings.push("the audio track is empty".into());
         }
         Ok(false)
+    }
+}
+
+/// Refuses a file whose container states impossible parameters for the audio stream to be
+/// decoded (`track`, else the first audio stream), before symphonia sizes anything by them:
+/// symphonia 0.6's WAV reader multiplies the channel count by the sample width in 16 bits, which
+/// overflows (a panic in debug builds) for a header claiming 65535 channels.
+fn check_stated_parameters(facts: &ContainerFacts, track: Option<usize>, name: &str) -> Result<()> {
+    let stream = facts
+        .tracks
+        .iter()
+        .filter(|t| t.kind == container::TrackKind::Audio)
+        .find(|t| track.is_none_or(|i| t.index == i));
+    let Some(stream) = stream else {
+        return Ok(());
+    };
+    if let Some(channels) = stream.channels.filter(|&c| c > MAX_CHANNELS) {
+        return Err(Error::malformed(
+            name,
+            format!(
+                "stream {} declares {channels} channels (accepted: 1..={MAX_CHANNELS})",
+                stream.index
+            ),
+        ));
+    }
+    if let Some(rate) = stream.sample_rate.filter(|&r| r > MAX_SAMPLE_RATE_HZ) {
+        return Err(Error::malformed(
+            name,
+            format!(
+                "stream {} declares a sample rate of {rate} Hz (accepted: 1..={MAX_SAMPLE_RATE_HZ})",
+                stream.index
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The error for a file symphonia cannot open, told with what the container reader found: its
+/// own error where it failed (it names the box or element and the byte offset), truncation where
+/// the structure claims more bytes than the file holds, and "not a media file" only when neither
+/// recognised the format.
+fn probe_error(
+    error: SymError,
+    facts: Result<ContainerFacts>,
+    claimed: Option<u64>,
+    len: u64,
+    name: &str,
+    prefix: &[u8],
+) -> Error {
+    if let SymError::IoError(io) = &error
+        && io.kind() != std::io::ErrorKind::UnexpectedEof
+    {
+        return Error::io(name, std::io::Error::new(io.kind(), io.to_string()));
+    }
+    match facts {
+        Err(e @ (Error::Malformed { .. } | Error::Limit { .. })) => e,
+        Ok(facts) if claimed.is_some() => Error::malformed(
+            name,
+            format!(
+                "the file is truncated: its {} structure claims {} bytes, it holds {len} ({error})",
+                facts.format,
+                claimed.unwrap_or(len)
+            ),
+        ),
+        Ok(facts) => {
+            let stream = facts
+                .tracks
+                .iter()
+                .find(|t| t.kind == container::TrackKind::Audio);
+            let codec = stream
+                .and_then(|t| t.codec.as_deref())
+                .unwrap_or("unknown codec");
+            match stream {
+                Some(t) if t.channels.is_none() || t.sample_rate.is_none() => Error::malformed(
+                    name,
+                    format!(
+                        "the {codec} stream in {} states no valid channel count or sample rate ({error})",
+                        facts.format
+                    ),
+                ),
+                None => Error::unsupported(format!(
+                    "{name}: no audio track in {} ({} stream(s), none audio)",
+                    facts.format,
+                    facts.tracks.len()
+                )),
+                Some(_) => match error {
+                    SymError::IoError(_) => {
+                        Error::malformed(name, "the file ends before its header does (truncated?)")
+                    }
+                    SymError::Unsupported(_) => Error::unsupported(format!(
+                        "{name}: codec {codec} in {} cannot be read here ({error})",
+                        facts.format
+                    )),
+                    _ => Error::malformed(name, format!("cannot read the container: {error}")),
+                },
+            }
+        }
+        Err(_) => match error {
+            SymError::IoError(_) => {
+                Error::malformed(name, "the file ends before its header does (truncated?)")
+            }
+            SymError::Unsupported(_) => Error::unsupported(format!(
+                "{name}: not a recognised audio or video container (starts with {})",
+                hex_prefix(prefix)
+            )),
+            other => Error::malformed(name, format!("cannot read the container: {other}")),
+        },
     }
 }
 

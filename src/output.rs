@@ -130,6 +130,14 @@ mod tests {
         dir
     }
 
+    /// The names of the entries of `dir`.
+    fn names_in(dir: &Path) -> Vec<std::ffi::OsString> {
+        fs::read_dir(dir)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect()
+    }
+
     #[test]
     fn write_atomic_replaces_a_file_and_leaves_no_temporary() {
         let dir = scratch_dir("replace");
@@ -137,10 +145,26 @@ mod tests {
         fs::write(&target, b"old").expect("write");
         write_atomic(&target, b"new").expect("write_atomic");
         assert_eq!(fs::read(&target).expect("read"), b"new");
-        let names: Vec<_> = fs::read_dir(&dir)
-            .expect("list")
-            .map(|e| e.expect("entry").file_name())
-            .collect();
+        let names = names_in(&dir);
+        assert_eq!(names.len(), 1, "only the target remains: {names:?}");
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn write_with_a_failing_writer_leaves_the_target_untouched_and_no_temporary() {
+        // Half the output is written, then the writer fails (as an encoder or a full disk
+        // would): the old file stays whole.
+        let dir = scratch_dir("fails");
+        let target = dir.join("report.json");
+        fs::write(&target, b"old report").expect("write");
+        let result = write_with(&target, |w| {
+            w.write_all(b"{\"half\": ")
+                .map_err(|e| Error::io(&target, e))?;
+            Err(Error::malformed("encoder", "fails half-way"))
+        });
+        assert!(matches!(result, Err(Error::Malformed { .. })), "{result:?}");
+        assert_eq!(fs::read(&target).expect("read"), b"old report");
+        let names = names_in(&dir);
         assert_eq!(names.len(), 1, "only the target remains: {names:?}");
         fs::remove_dir_all(&dir).expect("clean up");
     }

@@ -70,10 +70,14 @@ pub struct VerdictModel {
     pub weights: [f64; 3],
 }
 
-/// The fitted verdict model (see [`VerdictModel`]).
+/// The fitted verdict model (see [`VerdictModel`]): `fit_fusion.py` on the training split's 890
+/// clips (700 not authentic), with the logits clamped at ±12 (absent evidence is −12). On the
+/// test split (790 clips) the Brier score is 0.091 and the ROC AUC 0.90: a clip without asserted
+/// evidence scores about 0.42, because cuts inside one recording without hum often leave no cue
+/// the fusion can assert (README, "Calibration").
 pub const VERDICT_MODEL: VerdictModel = VerdictModel {
-    bias: 0.0,
-    weights: [1.0, 1.0, 1.0],
+    bias: 12.2941,
+    weights: [0.1343, 0.2793, 0.7339],
 };
 
 /// Logits are clamped to this, so that a confidence of 1 − 1e−300 does not outweigh all else.

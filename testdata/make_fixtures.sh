@@ -250,6 +250,10 @@ numbers a reference decoder (ffmpeg) gives for them. **Generated — do not edit
 - \`make_fixtures.sh\` runs the ffmpeg commands; \`make_fixtures.py\` (Python standard library
   only) adds the click, edits the bad WAV headers, measures ffmpeg's output into the .tsv files
   and writes the tables below. Nothing here is fetched or generated at test time.
+- \`bad/README.md\` lists the hostile inputs of \`bad/\` that \`tests/bad_files.rs\` runs (empty and
+  non-media files, truncations, lying sizes, impossible parameters, non-finite samples,
+  corrupted payloads, an hour of silence), each with what is wrong with it; \`bad/make_bad.py\`
+  makes them from the fixtures here.
 - \`expected.tsv\`: one row per fixture; \`bad/expected.tsv\`: one row per bad input. Both are
   measured from ffmpeg's output (decoded PCM, ffprobe fields, \`ffprobe -v trace\` edit-list
   lines; the edit lists are cross-checked against a direct read of the \`elst\` box), never from
@@ -304,5 +308,8 @@ and the script fails if ffmpeg's output disagrees, so these lines are checked on
 EOF
 python3 make_fixtures.py readme "$MANIFEST" expected.tsv "$BAD_MANIFEST" bad/expected.tsv "$SHORTHANDS"
 } > README.md
+
+# The hostile inputs of bad/ (tests/bad_files.rs): cut and edited from the fixtures above.
+python3 bad/make_bad.py
 
 echo "wrote $(wc -l < "$MANIFEST") fixtures, $(wc -l < "$BAD_MANIFEST") bad inputs; $(du -sh --exclude=_src . | cut -f1) in testdata/" >&2

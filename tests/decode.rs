@@ -11,27 +11,14 @@ use clip_provenance::{
     AnalysisStream, AudioReader, DecodeOptions, Error, decode_path, decode_reader,
 };
 
+mod common;
+
+use common::read_table;
+
 fn testdata(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("testdata")
         .join(name)
-}
-
-/// The rows of a tab-separated table with a header line, as maps from column to value.
-fn read_table(path: &Path) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).expect("the table is committed");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().expect("a header line").split('\t').collect();
-    lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            header
-                .iter()
-                .map(|h| h.to_string())
-                .zip(l.split('\t').map(str::to_string))
-                .collect()
-        })
-        .collect()
 }
 
 fn num(row: &HashMap<String, String>, key: &str) -> u64 {

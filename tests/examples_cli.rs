@@ -249,3 +249,99 @@ fn compare_finds_a_excerpt_in_its_source() {
         "{stdout}"
     );
 }
+
+#[test]
+fn analyze_bad_files_exit_1_with_one_line_each_and_the_others_still_written() {
+    // The exit-status contract (DESIGN.md) over hostile inputs: each input that errors gives one
+    // stderr line naming it and the error; a truncated file is a report with a warning (a
+    // success); the good files around them are still analysed and written.
+    let dir = scratch("bad-files");
+    let named_like_media = dir.join("folder.mp4");
+    std::fs::create_dir_all(&named_like_media).expect("mkdir");
+    let out_dir = dir.join("out");
+    let erroring = [
+        "bad/empty.mp4",
+        "bad/wav-65535-channels.wav",
+        "bad/mp4-stsz-count-4e9.m4a",
+        "bad/png-renamed.mp3",
+    ];
+    let out = run(example("analyze")
+        .arg("--out")
+        .arg(&out_dir)
+        .arg(testdata("pcm-s16le-16k-mono.wav"))
+        .args(erroring.map(testdata))
+        .arg(testdata("bad/truncated-half.m4a"))
+        .arg(&named_like_media)
+        .arg(testdata("bad/wav-float-nan-inf.wav")));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        erroring.len() + 1,
+        "one line per failed input: {stderr}"
+    );
+    // Inputs are collected first (a folder without media fails there), then analysed in order.
+    assert!(
+        lines[0].contains("folder.mp4") && lines[0].contains("no media file"),
+        "{}",
+        lines[0]
+    );
+    for (line, name) in lines[1..].iter().zip(erroring) {
+        assert!(line.contains(name), "{line} names {name}");
+    }
+    assert!(lines[1].contains("empty file"), "{}", lines[1]);
+    assert!(lines[2].contains("declares 65535 channels"), "{}", lines[2]);
+    assert!(lines[3].contains("unexpected end of atom"), "{}", lines[3]);
+    assert!(lines[4].contains("unsupported"), "{}", lines[4]);
+    for stem in ["pcm-s16le-16k-mono", "truncated-half", "wav-float-nan-inf"] {
+        assert!(out_dir.join(format!("{stem}.json")).exists(), "{stem}.json");
+        assert!(out_dir.join(format!("{stem}.png")).exists(), "{stem}.png");
+    }
+    for stem in ["empty", "wav-65535-channels", "png-renamed"] {
+        assert!(
+            !out_dir.join(format!("{stem}.json")).exists(),
+            "{stem}.json"
+        );
+    }
+    let truncated: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("truncated-half.json")).expect("read"))
+            .expect("JSON");
+    assert!(
+        truncated["warnings"][0]
+            .as_str()
+            .expect("a warning")
+            .contains("truncated"),
+        "{truncated}"
+    );
+
+    // Alone, the warned reports are successes.
+    let warned = run(example("analyze")
+        .arg("--out")
+        .arg(&out_dir)
+        .arg(testdata("bad/truncated-half.m4a"))
+        .arg(testdata("bad/wav-float-nan-inf.wav")));
+    assert!(warned.status.success(), "{}", text(&warned.stderr));
+    assert!(text(&warned.stderr).is_empty(), "{}", text(&warned.stderr));
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[cfg(unix)]
+#[test]
+fn analyze_json_to_dev_stdout_writes_directly() {
+    // /dev/stdout is not a regular file: written in place, not through a temporary file renamed
+    // over it (which would fail, or replace the device). Here it is the pipe to this test.
+    let out = run(example("analyze")
+        .args(["--json", "/dev/stdout"])
+        .arg(testdata("pcm-s16le-16k-mono.wav")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let json_end = stdout.rfind('}').expect("a JSON object");
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout[..=json_end]).expect("the JSON report comes first");
+    assert_eq!(report["audio"]["codec"], "pcm_s16le");
+    assert!(
+        stdout[json_end..].contains("pcm_s16le 16000 Hz"),
+        "the summary follows on stdout: {stdout}"
+    );
+}

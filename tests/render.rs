@@ -245,6 +245,14 @@ fn render_empty_picture_still_draws_axes() {
     assert!(image.width() >= 800);
 }
 
+/// The names of the entries of `dir`.
+fn names_in(dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect()
+}
+
 #[test]
 fn write_png_round_trips_and_leaves_no_temporary_file() {
     let dir = scratch_dir("png");
@@ -255,11 +263,7 @@ fn write_png_round_trips_and_leaves_no_temporary_file() {
     write_png(&image, &path).unwrap();
     let decoded = image::open(&path).unwrap().to_rgb8();
     assert_eq!(decoded, image);
-    let names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(names, vec![std::ffi::OsString::from("clip.png")]);
+    assert_eq!(names_in(&dir), vec![std::ffi::OsString::from("clip.png")]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -312,5 +316,22 @@ fn write_png_through_symlink_replaces_target_and_keeps_link() {
             .is_symlink()
     );
     assert_eq!(image::open(&target).unwrap().to_rgb8(), image);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn write_png_that_fails_to_encode_leaves_an_existing_target_untouched() {
+    // The PNG encoder refuses a 0 x 0 image half-way through (the png crate reports it as an
+    // I/O error of kind Other); the old file stays as it was, and no temporary file is left.
+    let dir = scratch_dir("png-fails");
+    let path = dir.join("clip.png");
+    std::fs::write(&path, b"old contents").unwrap();
+    let result = write_png(&RgbImage::new(0, 0), &path);
+    assert!(
+        matches!(&result, Err(Error::Io { path: named, source }) if named == &path && source.to_string().contains("Zero width")),
+        "{result:?}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), b"old contents");
+    assert_eq!(names_in(&dir), vec![std::ffi::OsString::from("clip.png")]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -245,6 +245,7 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFacts
             src.len
         }
         Some(s) if segment.data.saturating_add(s) > src.len => {
+            facts.claimed_bytes = segment.data.checked_add(s);
             notes.push(format!(
                 "file is truncated: the segment claims {s} bytes but only {} remain",
                 src.len - segment.data

@@ -100,6 +100,13 @@ impl<R: Read + Seek> Source<R> {
         limit: u64,
         what: &str,
     ) -> Result<Vec<u8>> {
+        // The file first: a size past its end is damage (a lying header), not a limit to raise.
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(self.malformed(format!(
+                "unexpected end of file: {what} {len} needs bytes {offset}.. but the file has {}",
+                self.len
+            )));
+        }
         if len > limit {
             return Err(Error::limit(format!("{}: {what}", self.name), limit, len));
         }
@@ -324,9 +331,17 @@ mod tests {
 
     #[test]
     fn source_read_vec_over_limit_is_limit_error() {
-        let mut s = Source::new(std::io::Cursor::new(vec![0u8; 10]), "a.bin").unwrap();
+        let mut s = Source::new(std::io::Cursor::new(vec![0u8; 20]), "a.bin").unwrap();
         let err = s.read_vec(0, 11, 8, "box payload").unwrap_err();
         assert!(matches!(err, Error::Limit { .. }), "{err}");
+    }
+
+    #[test]
+    fn source_read_vec_past_the_end_and_over_limit_is_malformed() {
+        // A size that the file cannot hold is a lying header, whatever the limit.
+        let mut s = Source::new(std::io::Cursor::new(vec![0u8; 10]), "a.bin").unwrap();
+        let err = s.read_vec(0, 1 << 31, 8, "box payload").unwrap_err();
+        assert!(matches!(err, Error::Malformed { .. }), "{err}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Helpers shared by the integration tests: the example binaries, scratch directories, and slices
-//! of the bundled speech to fill an index with.
+//! Helpers shared by the integration tests: the example binaries, scratch directories, the
+//! committed tables of testdata/, and slices of the bundled speech to fill an index with.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -66,4 +67,21 @@ pub fn speech_slices() -> Vec<Audio> {
         }
     }
     slices
+}
+
+/// The rows of a tab-separated table with a header line, as maps from column to value.
+pub fn read_table(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).expect("the table is committed");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header line").split('\t').collect();
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            header
+                .iter()
+                .map(|h| h.to_string())
+                .zip(l.split('\t').map(str::to_string))
+                .collect()
+        })
+        .collect()
 }
