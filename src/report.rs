@@ -85,9 +85,10 @@ pub struct Segment {
     pub reference_start_s: Option<f64>,
 }
 
-/// Splits `[0, duration_s]` at the asserted (score ≥ 0.5) splices; each segment takes the
-/// asserted archive match (confidence ≥ 0.5, not within the clip) that covers most of it, if
-/// one covers at least half.
+/// Splits `[0, duration_s]` at the asserted (score ≥ 0.5) splices and where an asserted archive
+/// match (confidence ≥ 0.5, not within the clip) begins or ends, so that each segment has one
+/// source; each takes the asserted match that covers most of it, if one covers at least half.
+/// A match edge within [`MERGE_CUTS_S`] of an asserted splice is that splice.
 pub fn segments_from_splices(
     duration_s: f64,
     splices: &[Splice],
@@ -97,15 +98,24 @@ pub fn segments_from_splices(
         .iter()
         .filter(|m| m.confidence >= ASSERTED && !m.within_clip)
         .collect();
+    let inside = |t: f64| t > MERGE_CUTS_S && t < duration_s - MERGE_CUTS_S;
+    let splice_cuts: Vec<f64> = splices
+        .iter()
+        .filter(|s| s.score >= ASSERTED && inside(s.time_s))
+        .map(|s| s.time_s)
+        .collect();
     let mut cuts = vec![0.0, duration_s];
-    cuts.extend(
-        splices
-            .iter()
-            .filter(|s| s.score >= ASSERTED && s.time_s > 0.0 && s.time_s < duration_s)
-            .map(|s| s.time_s),
-    );
+    cuts.extend(&splice_cuts);
+    for m in &asserted {
+        for edge in [m.clip_start_s, m.clip_end_s] {
+            if inside(edge) && splice_cuts.iter().all(|c| (c - edge).abs() > MERGE_CUTS_S) {
+                cuts.push(edge);
+            }
+        }
+    }
     cuts.sort_by(f64::total_cmp);
-    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    // Edges of two matches that meet, a few frames apart, are one cut.
+    cuts.dedup_by(|a, b| (*a - *b).abs() < MERGE_CUTS_S);
     cuts.windows(2)
         .map(|w| {
             let (start_s, end_s) = (w[0], w[1]);
@@ -125,6 +135,10 @@ pub fn segments_from_splices(
         })
         .collect()
 }
+
+/// Cuts closer than this (seconds) are one: the archive boundaries' own resolution, a few frames
+/// either side of where two matched pieces meet.
+const MERGE_CUTS_S: f64 = 0.3;
 
 /// Scores and confidences at or above this are asserted (DESIGN.md).
 pub const ASSERTED: f64 = 0.5;
@@ -231,7 +245,7 @@ impl Report {
         let _ = writeln!(s, "  segments:");
         let _ = writeln!(
             s,
-            "    {:<21}  {:<40}  splice at end",
+            "    {:<21}  {:<40}  splice score at end",
             "start–end", "source"
         );
         for g in &self.segments {
@@ -240,12 +254,20 @@ impl Report {
                 (Some(r), None) => r.clone(),
                 _ => "no match".to_string(),
             };
+            // The strongest splice candidate at the boundary, asserted or not.
             let at_end = self
                 .splices
                 .iter()
-                .filter(|x| x.score >= ASSERTED && (x.time_s - g.end_s).abs() < 1e-6)
-                .map(|x| format!("{:.2}", x.score))
-                .next()
+                .filter(|x| (x.time_s - g.end_s).abs() < MERGE_CUTS_S)
+                .max_by(|a, b| a.score.total_cmp(&b.score))
+                .map(|x| {
+                    let weak = if x.score < ASSERTED {
+                        " (not asserted)"
+                    } else {
+                        ""
+                    };
+                    format!("{:.2}{weak}", x.score)
+                })
                 .unwrap_or_else(|| "—".to_string());
             let span = format!("{}–{}", format_clock(g.start_s), format_clock(g.end_s));
             let _ = writeln!(s, "    {span:<21}  {source:<40}  {at_end}");

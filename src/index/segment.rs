@@ -318,7 +318,8 @@ impl Segment {
         // Walks the postings, moving to the next non-empty bucket as each one ends: one pass
         // over the table, however few postings (open checked that it is monotonic).
         let mut hash = 0;
-        let postings = &self.map[self.postings_at..];
+        let postings =
+            &self.map[self.postings_at..self.postings_at + POSTING_BYTES * self.postings];
         postings
             .chunks_exact(POSTING_BYTES)
             .enumerate()
