@@ -467,8 +467,8 @@ fn index_with_edited_manifest(name: &str, edit: impl FnOnce(&mut serde_json::Val
 #[test]
 fn index_manifest_with_settings_out_of_range_is_refused() {
     // A manifest's settings used to be taken unchecked: with a window of 2^40 samples a query
-    // sized its fingerprint buffers by it and aborted on a terabyte allocation (fuzz/, target
-    // index_open).
+    // sized its fingerprint buffers by it and aborted on a terabyte allocation (found while
+    // writing the fuzz target index_open; testdata/fuzz/index_open/regression-*).
     let dir = index_with_edited_manifest("bad-settings", |json| {
         json["settings"]["spectrogram"]["window_samples"] = (1u64 << 40).into();
     });

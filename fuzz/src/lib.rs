@@ -164,18 +164,11 @@ impl IndexFixture {
             }
         }
         let segment = segment.expect("the index has a segment");
-        let text = fs::read_to_string(template.join("MANIFEST")).expect("reads the manifest");
-        let (_, body) = text
-            .split_once('\n')
-            .expect("the manifest has a first line");
-        let mut json: serde_json::Value = serde_json::from_str(body).expect("the manifest parses");
-        json["segments"][0]["file"] = FIXTURE_SEGMENT.into();
-        json["references"][0]["segment"] = FIXTURE_SEGMENT.into();
-        let body = format!(
-            "{}\n",
-            serde_json::to_string_pretty(&json).expect("serialises")
-        );
-        let manifest = manifest_with_body(body.as_bytes());
+        let written = fs::read(template.join("MANIFEST")).expect("reads the manifest");
+        let manifest = edited_manifest(&written, |json| {
+            json["segments"][0]["file"] = FIXTURE_SEGMENT.into();
+            json["references"][0]["segment"] = FIXTURE_SEGMENT.into();
+        });
         let intact_dir = scratch.join("intact");
         fs::create_dir_all(&intact_dir).expect("creates a directory");
         fs::write(intact_dir.join(FIXTURE_SEGMENT), &segment).expect("writes the segment");
@@ -236,7 +229,11 @@ impl IndexFixture {
             if mode & 4 != 0
                 && let Some((refs, postings)) = header_counts(&segment)
             {
-                manifest = manifest_with_counts(&self.manifest, refs, postings);
+                // The manifest's record of its one segment agrees with the damaged header.
+                manifest = edited_manifest(&self.manifest, |json| {
+                    json["segments"][0]["refs"] = refs.into();
+                    json["segments"][0]["postings"] = postings.into();
+                });
             }
         }
         let _ = fs::remove_dir_all(&self.work);
@@ -331,15 +328,14 @@ fn manifest_with_body(body: &[u8]) -> Vec<u8> {
     text
 }
 
-/// `manifest` with its (only) segment's reference and posting counts replaced.
-fn manifest_with_counts(manifest: &[u8], refs: u32, postings: u64) -> Vec<u8> {
+/// `manifest` with its JSON body changed by `edit`, and a correct first line.
+fn edited_manifest(manifest: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     let text = String::from_utf8_lossy(manifest);
     let (_, body) = text
         .split_once('\n')
         .expect("the manifest has a first line");
     let mut json: serde_json::Value = serde_json::from_str(body).expect("the manifest parses");
-    json["segments"][0]["refs"] = refs.into();
-    json["segments"][0]["postings"] = postings.into();
+    edit(&mut json);
     let body = format!(
         "{}\n",
         serde_json::to_string_pretty(&json).expect("serialises")
