@@ -694,7 +694,7 @@ impl AudioReader {
     /// Reads and decodes one packet; true when it produced output in `self.out`.
     fn decode_next_packet(&mut self) -> Result<bool> {
         self.out.clear();
-        let packet = match self.format.next_packet() {
+        let packet = match unpanicked(|| self.format.next_packet()) {
             Ok(Some(packet)) => packet,
             Ok(None) => return self.end(None),
             Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -1152,6 +1152,20 @@ pub const MEDIA_EXTENSIONS: [&str; 19] = [
     "mp4", "m4a", "m4v", "mov", "3gp", "mp3", "wav", "wave", "flac", "ogg", "oga", "opus", "mkv",
     "mka", "webm", "aac", "aif", "aiff", "caf",
 ];
+
+/// Runs a call into symphonia's demuxer, a panic in it becoming a decode error (handled as
+/// damage, like any other). Symphonia has panicked on damaged input: the isomp4 demuxer's sum of
+/// `stts` sample counts overflows a u32 in debug builds (found by fuzz/, target decode_analyze;
+/// testdata/fuzz/decode_analyze/). The library must not panic, whatever the dependency does.
+fn unpanicked<T>(
+    call: impl FnOnce() -> symphonia::core::errors::Result<T>,
+) -> symphonia::core::errors::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|_| {
+        Err(SymError::DecodeError(
+            "the demuxer panicked on damaged data",
+        ))
+    })
+}
 
 /// True when `path`'s extension (any case) is one of [`MEDIA_EXTENSIONS`].
 pub fn is_media_path(path: &Path) -> bool {

@@ -1010,8 +1010,37 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
             ),
         ));
     }
-    serde_json::from_str(body)
-        .map_err(|e| Error::index(&path, format!("the manifest does not parse: {e}")))
+    let manifest: Manifest = serde_json::from_str(body)
+        .map_err(|e| Error::index(&path, format!("the manifest does not parse: {e}")))?;
+    check_manifest(&path, &manifest)?;
+    Ok(manifest)
+}
+
+/// What a manifest that parses must also hold before it is used: settings that
+/// [`Index::create`] accepts (queries size their buffers by them), and segment files named by
+/// plain file names, so nothing outside the index directory is read.
+fn check_manifest(path: &Path, manifest: &Manifest) -> Result<()> {
+    let s = &manifest.settings;
+    s.fingerprint
+        .validate()
+        .and_then(|()| s.spectrogram.validate(s.analysis_rate_hz))
+        .map_err(|e| Error::index(path, format!("the manifest's settings are invalid: {e}")))?;
+    for segment in &manifest.segments {
+        let mut parts = Path::new(&segment.file).components();
+        if !matches!(
+            (parts.next(), parts.next()),
+            (Some(std::path::Component::Normal(_)), None)
+        ) {
+            return Err(Error::index(
+                path,
+                format!(
+                    "segment file {:?} is not a plain file name in the index directory",
+                    segment.file
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads the manifest for a writer holding the lock, and deletes what writers that died left

@@ -296,3 +296,28 @@ fn decode_duration_limit_is_an_error_past_it() {
         other => panic!("expected Error::Limit, got {other:?}"),
     }
 }
+
+#[test]
+fn decode_mp4_whose_stts_sample_counts_overflow_stops_with_a_warning_not_a_panic() {
+    // Found by fuzz/ (target decode_analyze): an `stts` entry's sample count flipped to near
+    // 2^32 made symphonia's isomp4 demuxer overflow a u32 sum while timing the first sample (a
+    // panic in debug builds). The input file is a fuzz input: a hint byte, then the MP4.
+    let input = std::fs::read(testdata(
+        "fuzz/decode_analyze/crash-isomp4-stts-sample-count-sum-overflows",
+    ))
+    .expect("read");
+    let outcome = clip_provenance::decode_reader(
+        std::io::Cursor::new(input[1..].to_vec()),
+        "stts-overflow.m4a",
+        &DecodeOptions::default(),
+    );
+    // The packets before the damaged entry decode; the rest is lost, with a warning.
+    let audio = outcome.expect("the packets before the damage decode");
+    assert!(audio.frames() > 0, "{:?}", audio.info);
+    assert!(
+        audio.warnings.len() == 1
+            && audio.warnings[0].contains("the demuxer panicked on damaged data"),
+        "{:?}",
+        audio.warnings
+    );
+}

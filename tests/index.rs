@@ -513,6 +513,76 @@ fn index_damaged_missing_or_newer_files_are_refused_naming_the_file_never_used()
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
+/// An index of one short recording, whose manifest `edit` changes (the JSON body), written back
+/// with a correct checksum, as a hostile or buggy writer could leave it.
+fn index_with_edited_manifest(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let dir = scratch(name);
+    let mut index = Index::create(&dir, IndexSettings::default()).expect("creates");
+    index
+        .add_path(speech("cmu_goforward.flac"), None, false)
+        .expect("adds");
+    drop(index);
+    let manifest = dir.join("MANIFEST");
+    let text = std::fs::read_to_string(&manifest).expect("read");
+    let (_, body) = text.split_once('\n').expect("a first line");
+    let mut json: serde_json::Value = serde_json::from_str(body).expect("parses");
+    edit(&mut json);
+    let body = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&json).expect("serialises")
+    );
+    let crc = crc32fast::hash(body.as_bytes());
+    std::fs::write(
+        &manifest,
+        format!("clip-provenance-index 1 crc32={crc:08x}\n{body}"),
+    )
+    .expect("write");
+    dir
+}
+
+#[test]
+fn index_manifest_with_settings_out_of_range_is_refused() {
+    // A manifest's settings used to be taken unchecked: with a window of 2^40 samples a query
+    // sized its fingerprint buffers by it and aborted on a terabyte allocation (found while
+    // writing the fuzz target index_open; testdata/fuzz/index_open/regression-*).
+    let dir = index_with_edited_manifest("bad-settings", |json| {
+        json["settings"]["spectrogram"]["window_samples"] = (1u64 << 40).into();
+    });
+    match Index::open(&dir) {
+        Err(Error::Index { detail, .. }) => {
+            assert!(detail.contains("window_samples"), "{detail}");
+        }
+        other => panic!("out-of-range settings are refused: {other:?}"),
+    }
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn index_manifest_naming_a_segment_outside_its_directory_is_refused() {
+    // A segment file named by a path rather than a plain file name would be read from outside
+    // the index directory (any file the process can read, a FIFO that blocks, a device).
+    let mut file = String::new();
+    let dir = index_with_edited_manifest("segment-outside", |json| {
+        file = json["segments"][0]["file"]
+            .as_str()
+            .expect("a name")
+            .to_string();
+        let outside = format!("../{file}");
+        json["segments"][0]["file"] = outside.clone().into();
+        json["references"][0]["segment"] = outside.into();
+    });
+    let outside = dir.parent().expect("a parent").join(&file);
+    std::fs::rename(dir.join(&file), &outside).expect("moves the segment out");
+    match Index::open(&dir) {
+        Err(Error::Index { detail, .. }) => {
+            assert!(detail.contains("plain file name"), "{detail}");
+        }
+        other => panic!("a segment outside the directory is refused: {other:?}"),
+    }
+    std::fs::remove_file(&outside).expect("clean up");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
 /// The within-clip search on a clip's own fingerprint, through the analyzer (no index needed).
 fn within_clip(samples: Vec<f32>) -> Vec<Match> {
     let analyzer =

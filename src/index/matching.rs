@@ -163,10 +163,10 @@ pub(crate) fn find_runs(
                 let tq_start = run[0].tq;
                 let tq_end = run
                     .iter()
-                    .map(|h| h.tq + u32::from(h.sq))
+                    .map(|h| h.tq.saturating_add(u32::from(h.sq)))
                     .max()
                     .unwrap_or(tq_start);
-                let length = f64::from(tq_end - tq_start + 1);
+                let length = f64::from(tq_end - tq_start) + 1.0;
                 let uniform = (total_hits - n) as f64 / area * band * length;
                 // Chance hits are not uniform: speech comes in bursts on both sides, so hits
                 // crowd where both are voiced. The control region beside the line over the same
@@ -211,8 +211,9 @@ fn trim_sparse_edges<'h>(run: &'h [Hit], search: &LineSearch) -> &'h [Hit] {
     let window = (EDGE_WINDOW_S * search.frames_per_s).round() as u32;
     let dense = |i: usize| {
         let t = anchors[i];
-        let lo = anchors.partition_point(|&a| a + window < t);
-        let hi = anchors.partition_point(|&a| a <= t + window);
+        // Saturating: frames come from the caller's fingerprint and may be near u32::MAX.
+        let lo = anchors.partition_point(|&a| a.saturating_add(window) < t);
+        let hi = anchors.partition_point(|&a| a <= t.saturating_add(window));
         hi - lo >= MIN_EDGE_SUPPORT
     };
     let Some(first) = (0..anchors.len()).find(|&i| dense(i)) else {
@@ -409,5 +410,28 @@ mod tests {
             .collect();
         let runs = find_runs(hits, 4000, 200_000, &LineSearch::default());
         assert!(runs.iter().all(|r| r.log10_chance > -2.0), "{runs:?}");
+    }
+
+    #[test]
+    fn find_runs_at_the_end_of_the_frame_range_do_not_overflow() {
+        // Found by fuzz/ (target index_query): frames near u32::MAX in a caller's fingerprint
+        // overflowed the edge-density window and the run's end (a panic in debug builds).
+        let first = u32::MAX - 100;
+        let hits: Vec<Hit> = (first..=u32::MAX)
+            .step_by(5)
+            .map(|t| Hit {
+                tq: t,
+                sq: 20,
+                tr: t,
+                sr: 20,
+            })
+            .collect();
+        let runs = find_runs(hits, u32::MAX, u32::MAX, &LineSearch::default());
+        let best = runs.first().expect("the line is found");
+        assert_eq!((best.tq_start, best.tq_end), (first, u32::MAX), "{best:?}");
+        assert!(
+            (best.speed - 1.0).abs() < 1e-9 && best.support == 21,
+            "{best:?}"
+        );
     }
 }
