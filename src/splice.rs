@@ -244,6 +244,19 @@ pub fn archive_boundaries(matches: &[Match], duration_s: f64) -> Vec<ArchiveBoun
     let mut boundaries = Vec::new();
     let mut start_taken = vec![false; asserted.len()];
     for (i, m) in asserted.iter().enumerate() {
+        // A later match that carries on this one's alignment in the same recording, across any
+        // gap: the stretch between is this piece, matched poorly, not other audio.
+        let carried_on = asserted
+            .iter()
+            .enumerate()
+            .filter(|&(j, n)| {
+                j != i && n.clip_start_s >= m.clip_end_s - ADJACENT_S && continues(m, n)
+            })
+            .min_by(|a, b| a.1.clip_start_s.total_cmp(&b.1.clip_start_s));
+        if let Some((j, _)) = carried_on {
+            start_taken[j] = true;
+            continue;
+        }
         // The piece that begins nearest this one's end, if they meet.
         let next = asserted
             .iter()
@@ -318,13 +331,21 @@ fn lone_edge_value(confidence: f64, unmatched_s: f64) -> f32 {
     (0.45 * confidence * (unmatched_s / UNMATCHED_PIECE_S).clamp(0.0, 1.0)) as f32
 }
 
-/// True when `n` carries on where `m` stops in the same recording (a pause split one piece).
+/// A speed estimate may be off by this fraction (the matcher's coarse speed cell, 2 %), so the
+/// alignment of two matches of one piece may drift apart by this much per second of gap.
+const SPEED_TOLERANCE: f64 = 0.02;
+
+/// True when `n` carries on where `m` stops in the same recording: a pause, or a stretch the
+/// matcher lost (noise, a speed change that split one piece into several lines), between two
+/// matches of one piece. A deletion makes the reference jump further than the drift allows.
 fn continues(m: &Match, n: &Match) -> bool {
+    let gap_s = (n.clip_start_s - m.clip_end_s).abs();
+    let speed = 0.5 * (m.speed + n.speed);
     m.reference == n.reference
         && m.within_clip == n.within_clip
-        && ((n.reference_start_s - m.reference_end_s) - m.speed * (n.clip_start_s - m.clip_end_s))
+        && ((n.reference_start_s - m.reference_end_s) - speed * (n.clip_start_s - m.clip_end_s))
             .abs()
-            <= CONTINUES_S
+            <= CONTINUES_S + SPEED_TOLERANCE * gap_s
 }
 
 /// The fusion: a logistic model of "a real splice within 50 ms" over the evidence at a
@@ -574,6 +595,26 @@ mod tests {
         let b = archive_boundaries(&jumped, 6.1);
         assert_eq!(b.len(), 1);
         assert!((b[0].time_s - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn archive_boundaries_skip_a_piece_split_into_drifting_lines_by_a_speed_change() {
+        // One piece at 3 % slower, found as two lines 1.4 s apart whose speeds are 1.5 % off.
+        let mut first = piece("a.wav", (1.94, 4.26), 3.08, 0.99);
+        first.speed = 0.955;
+        first.reference_end_s = 3.08 + 0.955 * 2.32;
+        let mut second = piece("a.wav", (5.66, 7.14), 6.66, 0.99);
+        second.speed = 0.96;
+        let both = [first.clone(), second.clone()];
+        assert_eq!(
+            archive_boundaries(&both, 12.0).len(),
+            2,
+            "only the outer edges"
+        );
+        // A real jump of 1 s in the reference is a deletion: a boundary at each inner edge.
+        let mut jumped = second.clone();
+        jumped.reference_start_s += 1.0;
+        assert_eq!(archive_boundaries(&[first, jumped], 12.0).len(), 4);
     }
 
     #[test]
