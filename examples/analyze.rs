@@ -158,8 +158,7 @@ fn main() -> ExitCode {
                     png: args.png.clone(),
                 },
             };
-            let result = analyze_one(&analyzer, clip, &outputs)
-                .map_err(|e| format!("{}: {e}", clip.display()));
+            let result = analyze_one(&analyzer, clip, &outputs).map_err(|e| error_line(clip, &e));
             progress.inc(1);
             result
         })
@@ -179,6 +178,18 @@ fn main() -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The one stderr line for a clip that failed: the error, prefixed with the clip's path unless
+/// the error already names it.
+fn error_line(clip: &Path, error: &clip_provenance::Error) -> String {
+    let text = error.to_string();
+    let path = clip.display().to_string();
+    if text.contains(&path) {
+        text
+    } else {
+        format!("{path}: {text}")
     }
 }
 
