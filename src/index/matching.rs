@@ -103,7 +103,7 @@ const MAX_ROUNDS: usize = 64;
 /// CPU for a 30 s clip against 10 hours).
 const MAX_FRUITLESS_ROUNDS: usize = 3;
 /// log10 of the chance probability below which a run would be asserted (confidence 0.5).
-const ASSERTABLE_LOG10_CHANCE: f64 = -0.301_03;
+const ASSERTABLE_LOG10_CHANCE: f64 = -std::f64::consts::LOG10_2;
 
 /// Only hits whose clip span is at least this many frames vote in the coarse stage: a span of 12
 /// frames with a frame of jitter still estimates speed to about 8 %.
