@@ -197,10 +197,11 @@ fn error_line(clip: &Path, error: &clip_provenance::Error) -> String {
 /// names, otherwise built anew (a few seconds).
 fn bundled_index(root: &Path) -> clip_provenance::Result<Index> {
     let list_path = root.join(BUNDLED_ARCHIVE);
-    let list = std::fs::read_to_string(&list_path).map_err(|e| clip_provenance::Error::Io {
-        path: list_path.clone(),
-        source: e,
-    })?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| clip_provenance::Error::Io { path, source }
+    };
+    let list = std::fs::read_to_string(&list_path).map_err(io(&list_path))?;
     let names: Vec<&str> = list
         .lines()
         .map(str::trim)
@@ -217,10 +218,7 @@ fn bundled_index(root: &Path) -> clip_provenance::Result<Index> {
         }
     }
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(|e| clip_provenance::Error::Io {
-            path: dir.clone(),
-            source: e,
-        })?;
+        std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
     }
     eprintln!(
         "indexing the bundled archive ({} recordings) into {}",

@@ -655,16 +655,21 @@ mod tests {
         assert!(matches!(duration.validate(), Err(Error::Config { .. })));
     }
 
+    /// The analysis of one second of a 48 kHz tone, with the default configuration.
+    fn one_second_tone_analysis() -> Analysis {
+        let samples: Vec<f32> = (0..48_000).map(|n| (n as f32 * 0.05).sin() * 0.5).collect();
+        let audio = Audio::from_interleaved(samples, 48_000, 1).expect("valid");
+        Analyzer::new(Config::default())
+            .expect("valid")
+            .analyze_audio(&audio, "tone")
+            .expect("runs")
+    }
+
     #[test]
     fn analyze_audio_gives_every_cue_track_with_native_rate_cues_usable() {
         // One second of a tone: too short for most cues, but the waveform cue, fed the native
         // samples, is usable; every track is there, in the order of the report's keys.
-        let samples: Vec<f32> = (0..48_000).map(|n| (n as f32 * 0.05).sin() * 0.5).collect();
-        let audio = Audio::from_interleaved(samples, 48_000, 1).expect("valid");
-        let analysis = Analyzer::new(Config::default())
-            .expect("valid")
-            .analyze_audio(&audio, "tone")
-            .expect("runs");
+        let analysis = one_second_tone_analysis();
         let keys: Vec<_> = analysis.cues.iter().map(|t| t.key).collect();
         assert_eq!(keys, crate::cues::CueKey::ALL.to_vec());
         let waveform = &analysis.cues[4];
@@ -677,12 +682,7 @@ mod tests {
 
     #[test]
     fn analyze_audio_of_a_generated_tone_reports_its_duration() {
-        let samples: Vec<f32> = (0..48_000).map(|n| (n as f32 * 0.05).sin() * 0.5).collect();
-        let audio = Audio::from_interleaved(samples, 48_000, 1).expect("valid");
-        let analysis = Analyzer::new(Config::default())
-            .expect("valid")
-            .analyze_audio(&audio, "tone")
-            .expect("runs");
+        let analysis = one_second_tone_analysis();
         assert_eq!(analysis.report.duration_s, 1.0);
         assert_eq!(
             analysis.picture.frames(),

@@ -471,8 +471,7 @@ impl FingerprintBuilder {
         self.landmarks
             .sort_unstable_by_key(|l| (l.frame, l.hash, l.span_frames));
         let active_above_db = self.envelope - self.config.level_range_db;
-        let signatures = std::mem::replace(&mut self.signature, SignatureBuilder::new(1, 2))
-            .finish(active_above_db);
+        let signatures = self.signature.finish(active_above_db);
         Fingerprint {
             sample_rate: self.sample_rate,
             hop_samples: self.hop_samples,

@@ -176,6 +176,28 @@ impl Match {
         }
     }
 
+    /// A match at speed 1 of `reference` for the clip interval `clip`, starting at
+    /// `reference_start_s` (for the unit tests of the stages that read matches).
+    #[cfg(test)]
+    pub(crate) fn at_speed_one(
+        reference: &str,
+        clip: (f64, f64),
+        reference_start_s: f64,
+        confidence: f64,
+    ) -> Match {
+        Match {
+            clip_start_s: clip.0,
+            clip_end_s: clip.1,
+            reference: reference.into(),
+            reference_start_s,
+            reference_end_s: reference_start_s + clip.1 - clip.0,
+            speed: 1.0,
+            confidence,
+            support: 30,
+            within_clip: false,
+        }
+    }
+
     /// Orders matches strongest first: by confidence, then by support.
     pub(crate) fn strongest_first(a: &Match, b: &Match) -> std::cmp::Ordering {
         b.confidence

@@ -320,30 +320,11 @@ mod tests {
         }
     }
 
-    fn matched(
-        reference: &str,
-        clip: (f64, f64),
-        reference_start_s: f64,
-        confidence: f64,
-    ) -> Match {
-        Match {
-            clip_start_s: clip.0,
-            clip_end_s: clip.1,
-            reference: reference.into(),
-            reference_start_s,
-            reference_end_s: reference_start_s + clip.1 - clip.0,
-            speed: 1.0,
-            confidence,
-            support: 40,
-            within_clip: false,
-        }
-    }
-
     #[test]
     fn segments_split_at_asserted_splices_and_take_the_covering_match() {
         let matches = vec![
-            matched("a.mp3", (2.0, 5.0), 10.0, 0.99),
-            matched("b.mp3", (6.0, 7.0), 0.0, 0.3),
+            Match::at_speed_one("a.mp3", (2.0, 5.0), 10.0, 0.99),
+            Match::at_speed_one("b.mp3", (6.0, 7.0), 0.0, 0.3),
         ];
         let splice = |time_s: f64, score: f64| Splice {
             time_s,

@@ -543,31 +543,17 @@ mod tests {
         );
     }
 
-    fn piece(reference: &str, clip: (f64, f64), reference_start_s: f64, confidence: f64) -> Match {
-        Match {
-            clip_start_s: clip.0,
-            clip_end_s: clip.1,
-            reference: reference.into(),
-            reference_start_s,
-            reference_end_s: reference_start_s + clip.1 - clip.0,
-            speed: 1.0,
-            confidence,
-            support: 30,
-            within_clip: false,
-        }
-    }
-
     #[test]
     fn archive_boundaries_join_adjacent_pieces_and_mark_lone_edges() {
         let matches = [
             // Two pieces meeting with a 40 ms gap: one boundary in the middle.
-            piece("a.wav", (0.0, 4.0), 10.0, 0.99),
-            piece("b.wav", (4.04, 7.0), 3.0, 0.9),
+            Match::at_speed_one("a.wav", (0.0, 4.0), 10.0, 0.99),
+            Match::at_speed_one("b.wav", (4.04, 7.0), 3.0, 0.9),
             // A lone piece inside the clip: both its edges, by its confidence and the unmatched
             // stretch beside each.
-            piece("c.wav", (9.0, 11.0), 0.0, 0.8),
+            Match::at_speed_one("c.wav", (9.0, 11.0), 0.0, 0.8),
             // Not asserted: nothing.
-            piece("d.wav", (12.0, 13.0), 0.0, 0.3),
+            Match::at_speed_one("d.wav", (12.0, 13.0), 0.0, 0.3),
         ];
         let b = archive_boundaries(&matches, 14.0);
         let got: Vec<(f64, f32)> = b.iter().map(|b| (b.time_s, b.value)).collect();
@@ -583,14 +569,14 @@ mod tests {
     fn archive_boundaries_skip_a_pause_within_one_piece_and_the_clip_ends() {
         // One recording split by a pause: the reference carries on where the clip does.
         let matches = [
-            piece("a.wav", (0.1, 3.0), 10.0, 0.99),
-            piece("a.wav", (3.6, 6.0), 13.6, 0.99),
+            Match::at_speed_one("a.wav", (0.1, 3.0), 10.0, 0.99),
+            Match::at_speed_one("a.wav", (3.6, 6.0), 13.6, 0.99),
         ];
         assert!(archive_boundaries(&matches, 6.1).is_empty());
         // The same recording with a jump (a deletion): a boundary.
         let jumped = [
-            piece("a.wav", (0.1, 3.0), 10.0, 0.99),
-            piece("a.wav", (3.0, 6.0), 15.0, 0.99),
+            Match::at_speed_one("a.wav", (0.1, 3.0), 10.0, 0.99),
+            Match::at_speed_one("a.wav", (3.0, 6.0), 15.0, 0.99),
         ];
         let b = archive_boundaries(&jumped, 6.1);
         assert_eq!(b.len(), 1);
@@ -600,10 +586,10 @@ mod tests {
     #[test]
     fn archive_boundaries_skip_a_piece_split_into_drifting_lines_by_a_speed_change() {
         // One piece at 3 % slower, found as two lines 1.4 s apart whose speeds are 1.5 % off.
-        let mut first = piece("a.wav", (1.94, 4.26), 3.08, 0.99);
+        let mut first = Match::at_speed_one("a.wav", (1.94, 4.26), 3.08, 0.99);
         first.speed = 0.955;
         first.reference_end_s = 3.08 + 0.955 * 2.32;
-        let mut second = piece("a.wav", (5.66, 7.14), 6.66, 0.99);
+        let mut second = Match::at_speed_one("a.wav", (5.66, 7.14), 6.66, 0.99);
         second.speed = 0.96;
         let both = [first.clone(), second.clone()];
         assert_eq!(

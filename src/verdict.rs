@@ -23,7 +23,7 @@ use crate::report::{ASSERTED, ArchiveInfo, Segment, format_clock};
 use crate::splice::Splice;
 
 /// What the clip is, by the asserted evidence (DESIGN.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Label {
     /// No asserted splice and no archive match.
@@ -37,6 +37,30 @@ pub enum Label {
 }
 
 impl Label {
+    /// Every label, in the order of DESIGN.md's table.
+    pub const ALL: [Label; 4] = [
+        Label::Authentic,
+        Label::Edited,
+        Label::Reused,
+        Label::Reassembled,
+    ];
+
+    /// The label DESIGN.md gives a clip with (asserted) splices or not, and with pieces in the
+    /// archive or not.
+    pub fn from_evidence(spliced: bool, archived: bool) -> Label {
+        match (spliced, archived) {
+            (true, true) => Label::Reassembled,
+            (true, false) => Label::Edited,
+            (false, true) => Label::Reused,
+            (false, false) => Label::Authentic,
+        }
+    }
+
+    /// The label the report spells `name`, if it is one of the four.
+    pub fn from_name(name: &str) -> Option<Label> {
+        Label::ALL.into_iter().find(|l| l.as_str() == name)
+    }
+
     /// The report's name for the label.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -141,13 +165,9 @@ pub fn decide(evidence: &Evidence<'_>) -> Verdict {
         .collect();
     let archived = archive_p >= ASSERTED;
     let copied = copy_p >= ASSERTED;
-    let label = match (asserted_splices.is_empty(), archived) {
-        (false, true) => Label::Reassembled,
-        (true, true) => Label::Reused,
-        (false, false) => Label::Edited,
-        (true, false) if copied => Label::Edited,
-        (true, false) => Label::Authentic,
-    };
+    // A stretch copied within the clip is editing, unless the archive already says more.
+    let spliced = !asserted_splices.is_empty() || (copied && !archived);
+    let label = Label::from_evidence(spliced, archived);
     let score = VERDICT_MODEL.score(splice_p, archive_p, copy_p);
     Verdict {
         label,
@@ -305,20 +325,6 @@ mod tests {
         }
     }
 
-    fn archive_match(reference: &str, clip: (f64, f64), confidence: f64) -> Match {
-        Match {
-            clip_start_s: clip.0,
-            clip_end_s: clip.1,
-            reference: reference.into(),
-            reference_start_s: 10.0,
-            reference_end_s: 10.0 + clip.1 - clip.0,
-            speed: 1.0,
-            confidence,
-            support: 30,
-            within_clip: false,
-        }
-    }
-
     fn segment(start_s: f64, end_s: f64, reference: Option<&str>) -> Segment {
         Segment {
             start_s,
@@ -367,7 +373,7 @@ mod tests {
         let halves = [segment(0.0, 3.0, None), segment(3.0, 8.0, None)];
         assert_eq!(verdict(&cut, &[], &halves).label, Label::Edited);
 
-        let m = [archive_match("old.mp3", (0.0, 8.0), 0.99)];
+        let m = [Match::at_speed_one("old.mp3", (0.0, 8.0), 10.0, 0.99)];
         let all = [segment(0.0, 8.0, Some("old.mp3"))];
         let v = verdict(&[], &m, &all);
         assert_eq!(v.label, Label::Reused);
@@ -387,8 +393,18 @@ mod tests {
         );
 
         // A weak match decides nothing.
-        let weak = [archive_match("old.mp3", (0.0, 8.0), 0.4)];
+        let weak = [Match::at_speed_one("old.mp3", (0.0, 8.0), 10.0, 0.4)];
         assert_eq!(verdict(&[], &weak, &whole).label, Label::Authentic);
+    }
+
+    #[test]
+    fn label_from_evidence_follows_design_and_names_round_trip() {
+        assert_eq!(Label::from_evidence(false, false), Label::Authentic);
+        assert_eq!(Label::from_evidence(false, true), Label::Reused);
+        assert_eq!(Label::from_evidence(true, false), Label::Edited);
+        assert_eq!(Label::from_evidence(true, true), Label::Reassembled);
+        assert_eq!(Label::from_name("reused"), Some(Label::Reused));
+        assert_eq!(Label::from_name("fake"), None);
     }
 
     #[test]

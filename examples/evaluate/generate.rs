@@ -707,7 +707,7 @@ fn assemble(
         file: String::new(),
         split: spec.split,
         kind: spec.kind,
-        label: Label::expected(splices.len(), archived),
+        label: Label::from_evidence(!splices.is_empty(), archived > 0),
         condition: String::new(),
         chain: Vec::new(),
         duration_s: total as f64 / rate,

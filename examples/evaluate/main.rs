@@ -813,7 +813,7 @@ mod tests {
             "schema": "provenance-report/1",
             "splices": splices,
             "matches": matches,
-            "verdict": {"label": t.label.name(), "score": score, "summary": "from the truth"}
+            "verdict": {"label": t.label.as_str(), "score": score, "summary": "from the truth"}
         })
     }
 

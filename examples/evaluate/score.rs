@@ -108,7 +108,7 @@ pub fn parse_report(v: &Value) -> Result<Asserted, String> {
         out.label = verdict
             .get("label")
             .and_then(Value::as_str)
-            .and_then(Label::parse);
+            .and_then(Label::from_name);
         out.score = verdict.get("score").and_then(Value::as_f64);
     }
     Ok(out)
@@ -306,8 +306,8 @@ impl VerdictStats {
             self.with_label += 1;
             self.correct += u64::from(label == truth.label);
         }
-        let reported = score.label.map_or("none", Label::name).to_string();
-        let expected = truth.label.name().to_string();
+        let reported = score.label.map_or("none", Label::as_str).to_string();
+        let expected = truth.label.as_str().to_string();
         match self
             .confusion
             .iter_mut()

@@ -341,7 +341,7 @@ pub fn tables(r: &SplitResults) -> Vec<Table> {
     if let Some((_, all)) = r.verdicts_by_condition.last() {
         let reported: Vec<String> = Label::ALL
             .iter()
-            .map(|l| l.name().to_string())
+            .map(|l| l.as_str().to_string())
             .chain(std::iter::once("none".to_string()))
             .collect();
         let mut headers = vec!["expected \\ reported"];
@@ -351,13 +351,13 @@ pub fn tables(r: &SplitResults) -> Vec<Table> {
             &headers,
         );
         for expected in Label::ALL {
-            let mut row = vec![expected.name().to_string()];
+            let mut row = vec![expected.as_str().to_string()];
             for rep in &reported {
                 let n: u64 = all
                     .stats
                     .confusion
                     .iter()
-                    .filter(|(e, r, _)| e == expected.name() && r == rep)
+                    .filter(|(e, r, _)| e == expected.as_str() && r == rep)
                     .map(|(_, _, n)| n)
                     .sum();
                 row.push(n.to_string());

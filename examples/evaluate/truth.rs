@@ -70,55 +70,10 @@ impl ClipKind {
     }
 }
 
-/// The verdict label (DESIGN.md, `verdict.label`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Label {
-    /// No splice and no archive match.
-    Authentic,
-    /// Splices, no piece in the archive.
-    Edited,
-    /// One continuous piece of an archive recording.
-    Reused,
-    /// Pieces joined at splices, at least one of them in the archive.
-    Reassembled,
-}
-
-impl Label {
-    /// All labels, in table order.
-    pub const ALL: [Label; 4] = [
-        Label::Authentic,
-        Label::Edited,
-        Label::Reused,
-        Label::Reassembled,
-    ];
-
-    /// The label as the report spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Label::Authentic => "authentic",
-            Label::Edited => "edited",
-            Label::Reused => "reused",
-            Label::Reassembled => "reassembled",
-        }
-    }
-
-    /// The label a report spells `name`, if it is one of the four.
-    pub fn parse(name: &str) -> Option<Label> {
-        Label::ALL.into_iter().find(|l| l.name() == name)
-    }
-
-    /// The label DESIGN.md prescribes for a clip with `splices` splices and pieces of which
-    /// `archived` are in the archive.
-    pub fn expected(splices: usize, archived: usize) -> Label {
-        match (splices > 0, archived > 0) {
-            (true, true) => Label::Reassembled,
-            (true, false) => Label::Edited,
-            (false, true) => Label::Reused,
-            (false, false) => Label::Authentic,
-        }
-    }
-}
+/// The verdict label (DESIGN.md, `verdict.label`): the crate's own, which also gives the label
+/// DESIGN.md prescribes for a clip's true splices and archived pieces
+/// ([`Label::from_evidence`]).
+pub use clip_provenance::Label;
 
 /// Which recordings a splice joins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -342,16 +297,6 @@ fn common<T: PartialEq + Copy>(mut items: impl Iterator<Item = T>, mixed: T) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn label_expected_follows_design() {
-        assert_eq!(Label::expected(0, 0), Label::Authentic);
-        assert_eq!(Label::expected(0, 1), Label::Reused);
-        assert_eq!(Label::expected(2, 0), Label::Edited);
-        assert_eq!(Label::expected(1, 1), Label::Reassembled);
-        assert_eq!(Label::parse("reused"), Some(Label::Reused));
-        assert_eq!(Label::parse("fake"), None);
-    }
 
     #[test]
     fn fade_classes_split_at_zero_and_ten_ms() {

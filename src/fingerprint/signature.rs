@@ -102,11 +102,7 @@ impl SignatureBuilder {
     }
 
     fn emit(&mut self, active_above_db: f32) {
-        let level: Vec<f32> = self
-            .power
-            .iter()
-            .map(|&p| (10.0 * (p + 1e-12).log10()) as f32)
-            .collect();
+        let level = self.power.map(|p| (10.0 * (p + 1e-12).log10()) as f32);
         let mut bits = 0u16;
         for b in 0..BANDS - 1 {
             let difference = level[b] - level[b + 1];
