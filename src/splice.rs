@@ -146,9 +146,16 @@ pub fn find_splice_candidates(
 
 /// The peaks of one track: strengths at least `min_strength` and `min_prominence` above the
 /// track's median, local maxima within the cue's resolution; a plateau (values within 2 % of its
-/// maximum) gives its middle.
+/// first) gives its middle. Shapes are read on the confidence-weighted values, not on the
+/// strengths, which saturate towards 1 and would flatten a strong cue's peak into a plateau.
 fn track_peaks(track: &CueTrack, options: &CandidateOptions) -> Vec<Peak> {
     let strengths: Vec<f32> = (0..track.len()).map(|i| track.strength(i)).collect();
+    let levels: Vec<f32> = track
+        .values
+        .iter()
+        .zip(&track.confidence)
+        .map(|(&v, &c)| v * c)
+        .collect();
     let mut speaking: Vec<f32> = strengths
         .iter()
         .zip(&track.confidence)
@@ -165,29 +172,29 @@ fn track_peaks(track: &CueTrack, options: &CandidateOptions) -> Vec<Peak> {
     let mut peaks = Vec::new();
     let mut i = 0;
     while i < strengths.len() {
-        let s = strengths[i];
-        if s < floor {
+        if strengths[i] < floor {
             i += 1;
             continue;
         }
-        // The plateau this instant starts, and its neighbourhood.
+        // The plateau this instant starts (levels within 2 % of its own), and its neighbourhood.
+        let level = levels[i];
         let mut end = i;
-        while end + 1 < strengths.len()
-            && strengths[end + 1] >= 0.98 * s
+        while end + 1 < levels.len()
+            && (levels[end + 1] - level).abs() <= 0.02 * level
             && end + 1 - i < 4 * radius
         {
             end += 1;
         }
         let from = i.saturating_sub(radius);
-        let to = (end + radius + 1).min(strengths.len());
-        let plateau_max = strengths[i..=end].iter().copied().fold(0.0, f32::max);
-        let is_peak = strengths[from..to].iter().all(|&x| x <= plateau_max);
+        let to = (end + radius + 1).min(levels.len());
+        let plateau_max = levels[i..=end].iter().copied().fold(0.0, f32::max);
+        let is_peak = levels[from..to].iter().all(|&x| x <= plateau_max);
         if is_peak {
             let centre = (i + end) / 2;
             peaks.push(Peak {
                 key: track.key,
                 time_s: track.time_s(centre),
-                strength: plateau_max,
+                strength: strengths[i..=end].iter().copied().fold(0.0, f32::max),
             });
             i = end + radius + 1;
         } else {
@@ -365,14 +372,14 @@ pub const FUSION_INPUTS: usize = 8;
 
 /// The fitted fusion (see [`Fusion`]): `fit_fusion.py` on the reports of
 /// `evaluate --corpus ../shared/corpus --config {"splice_min_score": 0}` (seed 20261127), training
-/// split, 5655 candidates of which 640 real. The archive cue and the waveform cue weigh most;
-/// reverberation comes out negative (its peaks sit at speech offsets, not at cuts). On the test
-/// split (6002 candidates, 650 real) the Brier score is 0.037, and of the candidates scored
-/// 0.7–0.8, 81 % are real (README, "Calibration").
+/// split, 5459 candidates of which 666 real. The archive cue weighs most, then ENF, the waveform
+/// and codec cues; the noise floor comes out slightly negative. On the test split (6049
+/// candidates, 674 real) the Brier score is 0.039, and of the candidates scored 0.7–0.8, 80 % are
+/// real (README, "Calibration").
 pub const FUSION: Fusion = Fusion {
-    bias: -5.1952,
+    bias: -4.7005,
     weights: [
-        -0.0034, 1.3454, 0.8552, 1.6067, 3.0722, -0.8947, 11.2734, -5.7978,
+        -0.2950, 0.0270, 6.4127, 1.6789, 2.0299, 0.2232, 10.8887, -5.7668,
     ],
 };
 

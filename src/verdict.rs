@@ -96,12 +96,12 @@ pub struct VerdictModel {
 
 /// The fitted verdict model (see [`VerdictModel`]): `fit_fusion.py` on the training split's 890
 /// clips (700 not authentic), with the logits clamped at ±12 (absent evidence is −12). On the
-/// test split (790 clips) the Brier score is 0.091 and the ROC AUC 0.89: a clip without asserted
-/// evidence scores about 0.42, because cuts inside one recording without hum often leave no cue
+/// test split (790 clips) the Brier score is 0.093 and the ROC AUC 0.90: a clip without asserted
+/// evidence scores about 0.4, because cuts inside one recording without hum often leave no cue
 /// the fusion can assert (README, "Calibration").
 pub const VERDICT_MODEL: VerdictModel = VerdictModel {
-    bias: 12.2629,
-    weights: [0.1344, 0.2741, 0.7321],
+    bias: 6.1472,
+    weights: [0.2472, 0.3416, 0.1205],
 };
 
 /// Logits are clamped to this, so that a confidence of 1 − 1e−300 does not outweigh all else.

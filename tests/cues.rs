@@ -364,6 +364,16 @@ fn white(samples: usize, sigma: f64, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// [`hum`] at amplitude 0.003 in white noise of the same standard deviation.
+fn hum_in_noise(n: usize, nominal_hz: f64, jump_s: f64, jump_rad: f64, seed: u64) -> Vec<f32> {
+    let hum = hum(n, nominal_hz, 0.003, jump_s, jump_rad);
+    white(n, 0.003, seed)
+        .iter()
+        .zip(&hum)
+        .map(|(a, b)| a + b)
+        .collect()
+}
+
 fn enf(samples: &[f32]) -> CueTrack {
     sample_track(EnfCue::new(RATE_HZ).expect("valid"), samples)
 }
@@ -372,34 +382,24 @@ fn enf(samples: &[f32]) -> CueTrack {
 fn enf_phase_jump_in_hum_peaks_at_the_jump() {
     let n = 20 * RATE_HZ as usize;
     let jump_rad = 1.5;
-    let hum = hum(n, 50.0, 0.003, 10.3, jump_rad);
-    let signal: Vec<f32> = white(n, 0.003, 7)
-        .iter()
-        .zip(&hum)
-        .map(|(a, b)| a + b)
-        .collect();
+    let signal = hum_in_noise(n, 50.0, 10.3, jump_rad, 7);
     let track = enf(&signal);
     assert!(track.usability.usable, "{:?}", track.usability);
     assert_eq!(track.usability.facts["nominal_hz"], 50.0);
     let (time_s, value) = weighted_peak(&track, 0.0, 20.0);
     // Tolerance: one 50 ms block.
     assert!((time_s - 10.3).abs() <= 0.05 + 1e-9, "peak at {time_s} s");
-    // The three lines jump by 1.5, 3.0 and 4.5 ≡ −1.78 rad: their mean |jump| is 2.09 rad.
-    let expected = (1.5 + 3.0 + (4.5 - 2.0 * PI).abs()) / 3.0;
-    assert!((f64::from(value) - expected).abs() < 0.3, "value {value}");
+    // The three lines jump by 1.5, 3.0 and 4.5 ≡ −1.78 rad together: far beyond the reference
+    // jump of 70° on one line, so far above the reference scale.
+    assert!(value > 4.0 * track.scale, "value {value}");
     let elsewhere = weighted_max_away_from(&track, 10.3, 2.5);
-    assert!(elsewhere < 0.2, "elsewhere {elsewhere}");
+    assert!(elsewhere < 0.25 * track.scale, "elsewhere {elsewhere}");
 }
 
 #[test]
 fn enf_continuous_wandering_hum_stays_low_and_reports_its_frequency() {
     let n = 20 * RATE_HZ as usize;
-    let hum = hum(n, 60.0, 0.003, f64::INFINITY, 0.0);
-    let signal: Vec<f32> = white(n, 0.003, 8)
-        .iter()
-        .zip(&hum)
-        .map(|(a, b)| a + b)
-        .collect();
+    let signal = hum_in_noise(n, 60.0, f64::INFINITY, 0.0, 8);
     let track = enf(&signal);
     let facts = &track.usability.facts;
     assert_eq!(facts["nominal_hz"], 60.0);
@@ -410,7 +410,7 @@ fn enf_continuous_wandering_hum_stays_low_and_reports_its_frequency() {
     let frequency_hz = facts["frequency_hz"].as_f64().expect("number");
     assert!((frequency_hz - 60.0).abs() < 0.05, "{frequency_hz}");
     let (time_s, value) = weighted_peak(&track, 0.0, 20.0);
-    assert!(value < 0.25, "{value} rad at {time_s} s");
+    assert!(value < 0.25 * track.scale, "{value} at {time_s} s");
 }
 
 #[test]
@@ -446,7 +446,7 @@ fn enf_real_recording_with_mains_hum_unedited_stays_low() {
     let track = enf(&speech);
     assert!(track.usability.usable);
     let (time_s, value) = weighted_peak(&track, 0.0, 12.0);
-    assert!(value < 0.25 * track.scale, "{value} rad at {time_s} s");
+    assert!(value < 0.25 * track.scale, "{value} at {time_s} s");
 }
 
 #[test]
@@ -472,9 +472,52 @@ fn enf_synthetic_hum_on_real_speech_cut_peaks_at_the_cut() {
     assert_eq!(track.usability.facts["nominal_hz"], 50.0);
     let (time_s, value) = weighted_peak(&track, 0.0, 12.0);
     assert!((time_s - 7.0).abs() <= 0.1, "peak at {time_s} s");
-    assert!(value > track.scale, "value {value}");
+    assert!(value > 0.5 * track.scale, "value {value}");
     let elsewhere = weighted_max_away_from(&track, 7.0, 2.5);
     assert!(elsewhere < 0.5 * value, "elsewhere {elsewhere}");
+}
+
+#[test]
+fn enf_cut_near_the_clip_start_is_read() {
+    // A side needs only half a second of hum: a jump 0.8 s into the clip is found where it is.
+    let n = 10 * RATE_HZ as usize;
+    let signal = hum_in_noise(n, 60.0, 0.8, 2.0, 11);
+    let track = enf(&signal);
+    let (time_s, value) = weighted_peak(&track, 0.0, 10.0);
+    assert!((time_s - 0.8).abs() <= 0.05 + 1e-9, "peak at {time_s} s");
+    assert!(value > track.scale, "value {value}");
+    assert!(track.confidence[track.index_at(0.3).expect("covered")] == 0.0);
+}
+
+#[test]
+fn enf_two_grids_in_one_recording_are_both_read() {
+    // LibriSpeech 1723 carries 50 Hz hum of its own; a chain adds 60 Hz hum 35 dB below the
+    // speech, and the cut (0.37 s removed at 6 s: 22.2 cycles of 60 Hz, 18.5 of 50 Hz) jumps both.
+    let (speech, _) = fixture("librispeech-1723-141149-0000-16k-12s-mains-hum-50hz");
+    let rms =
+        (speech.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / speech.len() as f64).sqrt();
+    let amplitude = rms * 10f64.powf(-35.0 / 20.0) * 2f64.sqrt();
+    let added = hum(speech.len(), 60.0, amplitude, f64::INFINITY, 0.0);
+    let with_hum: Vec<f32> = speech.iter().zip(&added).map(|(a, b)| a + b).collect();
+    let track = enf(&with_hum);
+    let harmonics = track.usability.facts["harmonics_hz"].clone();
+    assert!(
+        harmonics
+            .as_array()
+            .is_some_and(|h| h.contains(&50.0.into()) && h.contains(&60.0.into())),
+        "{harmonics}"
+    );
+    // Speech crossing the 60 and 120 Hz lines (35 dB below it) moves their phase a little.
+    let (_, unedited) = weighted_peak(&track, 0.0, 12.0);
+    assert!(unedited < track.scale, "unedited {unedited}");
+    let cut = 6 * RATE_HZ as usize;
+    let gap = (0.37 * f64::from(RATE_HZ)) as usize;
+    let mut edited = with_hum[..cut].to_vec();
+    edited.extend_from_slice(&with_hum[cut + gap..]);
+    let track = enf(&edited);
+    let (time_s, value) = weighted_peak(&track, 0.0, 12.0);
+    assert!((time_s - 6.0).abs() <= 0.05 + 1e-9, "peak at {time_s} s");
+    assert!(value > track.scale.max(2.0 * unedited), "value {value}");
 }
 
 // ---------------------------------------------------------------------------------------------

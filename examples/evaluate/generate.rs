@@ -99,6 +99,9 @@ pub struct Source {
     pub archived: bool,
     /// Room, background, hum.
     pub acoustics: Acoustics,
+    /// The recording's own mains hum, in dB over its neighbourhood (see
+    /// [`crate::corpus::Recording::own_hum_db`]).
+    pub own_hum_db: f64,
     /// The master: the dry speech with its acoustics, at [`GEN_RATE_HZ`], quantised to 16 bits
     /// exactly as its WAV file holds it.
     pub master: Vec<f32>,
@@ -189,6 +192,7 @@ pub fn generate(corpus: &Corpus, seed: u64, quick: bool) -> Result<Benchmark, St
                 split: splits[i],
                 archived: archived[i],
                 acoustics,
+                own_hum_db: rec.own_hum_db(),
                 master,
                 pauses: PauseMap::new(&rec.samples, GEN_RATE_HZ),
             }
@@ -679,6 +683,7 @@ fn assemble(
             source_end_s: *r1 as f64 / rate,
             speed: f64::from(cut.speed_per_mille) / 1000.0,
             acoustics: source.acoustics.clone(),
+            own_hum_db: source.own_hum_db,
         });
     }
     let splices: Vec<SpliceTruth> = (0..fades.len())

@@ -182,6 +182,14 @@ fn kinds() -> Vec<(String, Belongs)> {
             Box::new(move |t: &ClipTruth| t.join() == Some(join)),
         ));
     }
+    for (hum, name) in [(true, "hum"), (false, "no hum")] {
+        rows.push((
+            format!("within recording, {name}"),
+            Box::new(move |t: &ClipTruth| {
+                t.join() == Some(Join::WithinRecording) && t.has_hum() == hum
+            }),
+        ));
+    }
     for (placement, name) in [
         (Placement::Pause, "in pauses"),
         (Placement::MidSpeech, "mid-speech"),

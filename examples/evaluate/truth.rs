@@ -177,9 +177,21 @@ pub struct PieceTruth {
     pub speed: f64,
     /// The source recording's room, background and hum.
     pub acoustics: Acoustics,
+    /// The mains hum the recording carried before any was added: its strongest line (50, 60 Hz or
+    /// their 2nd or 3rd harmonic) over its neighbourhood in the whole recording's spectrum, in dB
+    /// ([`crate::corpus::Recording::own_hum_db`]). Many LibriSpeech and LibriVox readings carry
+    /// hum of their own.
+    #[serde(default)]
+    pub own_hum_db: f64,
 }
 
 impl PieceTruth {
+    /// Whether the piece's source carries mains hum: added by the benchmark, or its own (a line
+    /// at least [`crate::corpus::OWN_HUM_DB`] above its neighbourhood).
+    pub fn has_hum(&self) -> bool {
+        self.acoustics.hum.is_some() || self.own_hum_db >= crate::corpus::OWN_HUM_DB
+    }
+
     /// Its length in clip seconds.
     pub fn duration_s(&self) -> f64 {
         self.clip_end_s - self.clip_start_s
@@ -238,6 +250,12 @@ pub struct ClipTruth {
 }
 
 impl ClipTruth {
+    /// Whether every piece's source carries mains hum ([`PieceTruth::has_hum`]): the clips whose
+    /// cuts the ENF cue can see.
+    pub fn has_hum(&self) -> bool {
+        !self.pieces.is_empty() && self.pieces.iter().all(PieceTruth::has_hum)
+    }
+
     /// The join shared by all splices (`Mixed` when they differ; `None` without splices).
     pub fn join(&self) -> Option<Join> {
         common(self.splices.iter().map(|s| s.join), Join::Mixed)

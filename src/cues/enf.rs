@@ -15,14 +15,19 @@
 //!    in 50 ms blocks; only these block sums are kept (6 complex numbers per 50 ms).
 //! 3. 1 s frames (Hann-weighted sums of 20 blocks, one per block) give a phasor per line; the
 //!    same frames shifted by ±3 and ±4 Hz measure the neighbouring noise. A line is present when
-//!    its frames stand at least 4.8 dB above their neighbours in at least half of the clip; the
-//!    family (50 or 60 Hz) with the strongest present line gives `nominal_hz`.
-//! 4. At every block boundary, the frames entirely before it and entirely after it (2 s of
-//!    frames each) each predict the phasor at the boundary: their own rotation rate (frequency)
-//!    from pulse pairs 0.5 s apart, and the frames rotated to the boundary and summed. The phase
-//!    difference of the two predictions is the jump: 0 for continuous hum whatever its frequency
-//!    does, large at a cut. The track is the mean |jump| over present lines, weighted by their
-//!    strength, in radians. No phase unwrapping anywhere: everything stays on the circle.
+//!    its frames stand at least 4.8 dB above their neighbours in at least half of the clip, or
+//!    its phase rotates coherently (a Rayleigh test). Every present line is read, of both
+//!    families (a recording can carry its own hum and one added later); the family (50 or 60 Hz)
+//!    whose present lines are the most coherent gives `nominal_hz`.
+//! 4. At every block boundary, each side predicts the phasor at the boundary from its own blocks
+//!    (up to 2 s, nearest first; at least 0.5 s near the clip's ends), rotated to the boundary at
+//!    the line's rotation rate (frequency), measured from pulse pairs 0.5 s apart of the frames
+//!    entirely before and entirely after the boundary within 4 s, pooled: the grid's frequency is
+//!    the same on both sides of a cut. The phase difference of the two predictions is the jump:
+//!    0 for continuous hum whatever its frequency does, h·Δ on the h-th harmonic at a cut. The
+//!    track is the likelihood-ratio statistic of such a jump against none, each family's lines
+//!    weighted by the concentration their SNR gives (`family_jump_statistic`). No phase
+//!    unwrapping anywhere: everything stays on the circle.
 #![forbid(unsafe_code)]
 
 use std::f64::consts::PI;
@@ -90,37 +95,54 @@ const MIN_COHERENCE_PAIRS: usize = 4;
 /// π/√3, i.e. no information.
 const MAX_PHASE_SIGMA_RAD: f64 = 1.813_799_364_234_217_8;
 
+/// The error of a side's prediction however strong the hum, in radians: the grid's frequency
+/// wanders (the benchmark's random walk moves it by about 0.02 Hz over the 4 s its rate is
+/// measured on), so a rate that is right on average is off by up to 0.01–0.02 Hz at the
+/// boundary, and rotating the blocks up to 2 s (weighted mean distance about 0.7 s) to it misses
+/// by 2π · 0.02 Hz · 0.7 s ≈ 0.1 rad. Without it, very strong hum makes every wander a "jump".
+const MODEL_SIGMA_RAD: f64 = 0.1;
+
 /// The combined phase standard deviation at which the confidence is 0.5, in radians: a third of
-/// the reference jump π/4.
+/// a jump of 45°.
 const CONFIDENCE_SIGMA_RAD: f64 = 0.25;
 
 /// Length of the frames each side of a boundary predicts from, in seconds.
 const FIT_S: f64 = 2.0;
 
-/// Frames a side needs to predict at all, as a fraction of [`FIT_S`].
-const MIN_FIT_FRACTION: f64 = 0.5;
+/// Seconds of blocks a side needs to predict at all (near the clip's ends, where less than
+/// [`FIT_S`] is available).
+const MIN_SIDE_S: f64 = 0.5;
+
+/// Seconds of frames each side of a boundary whose pulse pairs measure the hum's rotation rate,
+/// pooled over both sides: the grid's frequency is the same on both sides of a cut and wanders
+/// by a few mHz over seconds, so 4 s a side follows it while averaging the noise of 8 s.
+const RATE_S: f64 = 4.0;
 
 /// Lag of the pulse pairs that measure a side's rotation rate, in seconds: 0.5 s keeps the
 /// rotation of the 3rd harmonic unambiguous for deviations up to ±1/3 Hz (a grid runs within
 /// ±0.2 Hz; EN 50160 allows ±1 % only in extreme cases).
 const LAG_S: f64 = 0.5;
 
-/// The shortest clip the cue reads, in seconds: a frame each side of a boundary plus the fits.
+/// The shortest clip the cue reads, in seconds: enough frames for the presence test.
 const MIN_CLIP_S: f64 = 3.0;
 
-/// The reference value of the track, in radians: π/4, a jump of 45°. Continuous hum at the SNR of
-/// the known-answer tests stays within a few hundredths of a radian.
-const SCALE_RAD: f32 = std::f32::consts::FRAC_PI_4;
+/// The reference value of the track (a log-likelihood ratio, see [`family_jump_statistic`]): 32,
+/// one line predicted as well as the model allows (κ = 1/(2 · 0.1²) = 50, see
+/// [`MODEL_SIGMA_RAD`]) jumping by 70°: 50 · (1 − cos 70°) = 32.9. Without a cut, twice the
+/// statistic is about χ² with one degree of freedom per family, so even 8 is exceeded with
+/// probability 6 · 10⁻⁵; on real speech, voices crossing the 2nd and 3rd harmonics reach 5–20
+/// now and then, which this scale keeps below a strength of 0.4.
+const SCALE_LLR: f32 = 32.0;
 
 /// The ENF cue: mains hum tracked in phase across the clip; fed the mono analysis signal.
 ///
 /// The track holds one value per 50 ms block boundary (time `i · 0.05 s`, approximately: the
-/// block is 50 decimated samples): the phase jump between the hum predicted from the 2 s before
-/// and from the 2 s after, in radians, averaged over the present lines. Abstains where either side
-/// lacks the hum; unusable when no line at 50 or 60 Hz (or 2×, 3×) is present — the report's
+/// block is 50 decimated samples): the likelihood-ratio statistic of a phase jump between the hum
+/// predicted from up to 2 s before and up to 2 s after (unit `llr`). Abstains where a side has
+/// less than 0.5 s; unusable when no line at 50 or 60 Hz (or 2×, 3×) is present — the report's
 /// `{"usable": false, "note": "no mains hum at 50 or 60 Hz"}`. Facts when usable: `nominal_hz`
-/// (50 or 60), `harmonics_hz` (the present lines), `frequency_hz` (the clip's mean fundamental),
-/// `present_fraction` (of the strongest line). Reference scale π/4.
+/// (50 or 60), `harmonics_hz` (the present lines, of both families), `frequency_hz` (the clip's
+/// mean fundamental), `snr_db` and `coherence` (of the strongest line). Reference scale 32.
 ///
 /// Memory: 6 complex numbers per 50 ms of clip (10 MB for 3 hours).
 pub struct EnfCue {
@@ -378,7 +400,7 @@ struct Line {
 
 /// Everything after the blocks: presence, then the jump track.
 fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES]) -> CueTrack {
-    let mut track = CueTrack::new(CueKey::Enf, "rad", 0.0, block_s, SCALE_RAD);
+    let mut track = CueTrack::new(CueKey::Enf, "llr", 0.0, block_s, SCALE_LLR);
     let frame_blocks = (FRAME_S / block_s).round() as usize;
     let clip_s = blocks.len() as f64 * block_s;
     let abstain = |mut track: CueTrack, usability: CueUsability| {
@@ -426,8 +448,9 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
     } else {
         0
     };
-    let present: Vec<usize> = (0..HARMONICS.len())
-        .map(|h| family * HARMONICS.len() + h)
+    // Every present line is read, of either family: a recording can carry two hums (its own and
+    // one added by a later chain), and each is continuous until the audio is cut.
+    let present: Vec<usize> = (0..LINES)
         .filter(|&line| presence[line].present())
         .collect();
     let best = |f: fn(&Presence) -> f64| presence.iter().map(f).fold(0.0, f64::max);
@@ -482,7 +505,7 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
     // The clip's mean frequency: each line's rotation over the whole clip (pulse pairs), as an
     // offset of the fundamental, weighted by the line's mean SNR.
     let (mut offset_sum, mut offset_weight, mut best_snr) = (0.0, 0.0, 0.0_f64);
-    for line in &lines {
+    for line in lines.iter().filter(|l| l.index / HARMONICS.len() == family) {
         let pairs = line.pairs[frames];
         let offset = pairs.arg() / (2.0 * PI * lag as f64 * block_s) / line.harmonic;
         let snr = line.snr_sum[line.snr_sum.len() - 1] / (line.snr_sum.len() - 1).max(1) as f64;
@@ -571,81 +594,162 @@ fn jumps(
 ) {
     let frames = blocks.len() + 1 - frame_blocks;
     let fit = (FIT_S / block_s).round() as usize;
-    let min_fit = ((fit as f64 * MIN_FIT_FRACTION).round() as usize).max(lag + 1);
-    // Frame k spans blocks k .. k + frame_blocks. Boundary i is at i·block_s: frames entirely
-    // before it end at or before it (k + frame_blocks ≤ i), frames after it start at it or later
-    // (k ≥ i). Each side's rotation rate comes from its own frames; its prediction of the phasor
-    // at the boundary from its own blocks, nearest first (a half-Hann taper over `fit` blocks),
-    // so no block straddles the boundary and the jump is sharpest at the cut.
+    let rate_frames = (RATE_S / block_s).round() as usize;
+    let min_side = ((MIN_SIDE_S / block_s).round() as usize).max(1);
+    // Each side predicts the phasor at the boundary from its own blocks, nearest first (a
+    // half-Hann taper over `fit` blocks, cut short near the clip's ends), so no block straddles
+    // the boundary and the jump is sharpest at the cut.
     let taper: Vec<f64> = (0..fit)
         .map(|d| (0.5 * PI * d as f64 / fit as f64).cos().powi(2))
         .collect();
+    let full_taper: f64 = taper.iter().sum();
     let block = |j: usize, line: usize| {
         let b = blocks[j][line];
         Complex64::new(f64::from(b.re), f64::from(b.im))
     };
     track.reserve(blocks.len() + 1);
     for i in 0..=blocks.len() {
-        let left_end = i.checked_sub(frame_blocks).map_or(0, |k| k + 1);
-        let left_start = left_end.saturating_sub(fit);
-        let right_start = i;
-        let right_end = (i + fit).min(frames);
-        let blocks_each_side = i >= fit && i + fit <= blocks.len();
-        if !blocks_each_side || left_end < left_start + min_fit || right_end < right_start + min_fit
-        {
+        let (n_left, n_right) = (i.min(fit), (blocks.len() - i).min(fit));
+        if n_left < min_side || n_right < min_side {
             track.push(0.0, 0.0);
             continue;
         }
-        let (mut jump_sum, mut weight_sum) = (0.0, 0.0);
+        // Per line: the right prediction against the left, and its concentration 1/variance.
+        let mut measured: [Option<(Complex64, f64)>; LINES] = [None; LINES];
         for line in lines {
-            // Both need to > from + lag, which min_fit > lag guarantees.
-            let rotation = |from: usize, to: usize| {
-                (line.pairs[to] - line.pairs[from + lag]).arg() / lag as f64
-            };
-            // The read frames in [from, to): indices ceil(from / s) .. ceil(to / s).
-            let mean_snr = |from: usize, to: usize| {
-                let (a, b) = (from.div_ceil(line.snr_stride), to.div_ceil(line.snr_stride));
-                (line.snr_sum[b] - line.snr_sum[a]) / (b - a).max(1) as f64
-            };
-            // Rotation per block on each side.
-            let w_left = rotation(left_start, left_end);
-            let w_right = rotation(right_start, right_end);
+            let rotation = line.rotation_per_block(i, frame_blocks, frames, lag, rate_frames);
             // Block j's centre is at j + 0.5 blocks: the block d + 1 before the boundary is
-            // rotated forward by (d + 0.5)·w_left, the block d after it back by (d + 0.5)·w_right.
-            // The rotations advance by one step per block (a product, not a sine per block).
+            // rotated forward by (d + 0.5)·w, the block d after it back by (d + 0.5)·w. The
+            // rotations advance by one step per block (a product, not a sine per block).
             let (mut left, mut right) = (Complex64::new(0.0, 0.0), Complex64::new(0.0, 0.0));
-            let (step_left, step_right) = (
-                Complex64::from_polar(1.0, w_left),
-                Complex64::from_polar(1.0, -w_right),
-            );
-            let mut turn_left = Complex64::from_polar(1.0, 0.5 * w_left);
-            let mut turn_right = Complex64::from_polar(1.0, -0.5 * w_right);
-            for (d, &h) in taper.iter().enumerate() {
-                left += block(i - 1 - d, line.index) * turn_left * h;
-                right += block(i + d, line.index) * turn_right * h;
-                turn_left *= step_left;
-                turn_right *= step_right;
+            let step = Complex64::from_polar(1.0, rotation);
+            let mut turn = Complex64::from_polar(1.0, 0.5 * rotation);
+            for (d, &h) in taper.iter().enumerate().take(n_left.max(n_right)) {
+                if d < n_left {
+                    left += block(i - 1 - d, line.index) * turn * h;
+                }
+                if d < n_right {
+                    right += block(i + d, line.index) * turn.conj() * h;
+                }
+                turn *= step;
             }
-            let jump = (right * left.conj()).arg().abs();
+            // Both predictions over the larger one's magnitude: their product has the jump as
+            // its angle, and a magnitude below 1 when one side is weaker — as a side is when it
+            // reaches across the cut and sums hum of both phases, so the statistic peaks at the
+            // cut instead of flipping to full strength as soon as the nearer phase dominates.
+            let scale = left.norm().max(right.norm()).max(f64::MIN_POSITIVE);
+            let product = (right / scale) * (left / scale).conj();
             // The phase error of a side's prediction at its SNR (Rife & Boorstyn 1974: the phase
-            // of a tone in white noise has standard deviation 1/sqrt(2·SNR) at high SNR), capped
-            // at the standard deviation of a uniform phase, π/√3.
+            // of a tone in white noise has standard deviation 1/sqrt(2·SNR) at high SNR), plus
+            // the model's own error, capped at the standard deviation of a uniform phase, π/√3. A side cut short by the clip's
+            // end integrates less of the line: its SNR scales with its share of the taper.
             let sigma = |snr: f64| {
-                (1.0 / (2.0 * snr.max(1e-9)))
+                (1.0 / (2.0 * snr.max(1e-9)) + MODEL_SIGMA_RAD.powi(2))
                     .sqrt()
                     .min(MAX_PHASE_SIGMA_RAD)
             };
-            let variance = sigma(mean_snr(left_start, left_end)).powi(2)
-                + sigma(mean_snr(right_start, right_end)).powi(2);
-            jump_sum += jump / variance;
-            weight_sum += 1.0 / variance;
+            let share = |n: usize| taper[..n].iter().sum::<f64>() / full_taper;
+            let snr = line.snr_around(i, frame_blocks, frames, rate_frames);
+            let variance = sigma(snr * share(n_left)).powi(2) + sigma(snr * share(n_right)).powi(2);
+            measured[line.index] = Some((product, 1.0 / variance));
         }
-        // Inverse-variance weighting of the lines; the combined standard deviation sets the
-        // confidence.
-        let value = jump_sum / weight_sum;
+        let value: f64 = (0..NOMINALS_HZ.len())
+            .map(|family| {
+                family_jump_statistic(&measured[family * HARMONICS.len()..][..HARMONICS.len()])
+            })
+            .sum();
+        // The combined standard deviation of the lines sets the confidence.
+        let weight_sum: f64 = measured.iter().flatten().map(|&(_, k)| k).sum();
         let sigma = (1.0 / weight_sum).sqrt();
         let confidence = 1.0 / (1.0 + (sigma / CONFIDENCE_SIGMA_RAD).powi(2));
         track.push(value as f32, confidence as f32);
+    }
+}
+
+/// Candidate jumps of a family's fundamental searched by [`family_jump_statistic`]: 2π/72, a
+/// 5° grid, so the statistic is within 1 − cos(2.5° · 3) = 0.9 % of its maximum.
+const JUMP_GRID: usize = 72;
+
+/// The generalised likelihood-ratio statistic of a jump in one family's lines (`lines[h − 1]`:
+/// p_h, the right prediction of harmonic h times the conjugate of the left, both over the
+/// larger's magnitude, and its concentration κ = 1/variance; `None` when the line is not
+/// present). With von Mises phase errors, the lines jump by 0 without a cut and by h·Δ for one
+/// unknown Δ of the fundamental at a cut, so the log-likelihood ratio maximised over Δ is
+/// max_Δ Σ κ_h (cos(j_h − h·Δ) − cos j_h) ≥ 0 for unit p_h = e^(i·j_h) (Mardia & Jupp 2000,
+/// *Directional Statistics*, §7.2); with |p_h| < 1 each term shrinks in proportion. Lines that
+/// disagree — a speech harmonic crossing one of them — gain less than lines jumping together.
+fn family_jump_statistic(lines: &[Option<(Complex64, f64)>]) -> f64 {
+    if lines.iter().all(Option::is_none) {
+        return 0.0;
+    }
+    let at_zero: f64 = lines.iter().flatten().map(|&(p, k)| k * p.re).sum();
+    (0..JUMP_GRID)
+        .map(|g| {
+            let delta = 2.0 * PI * g as f64 / JUMP_GRID as f64;
+            lines
+                .iter()
+                .enumerate()
+                .filter_map(|(h, m)| {
+                    m.map(|(p, k)| {
+                        k * (p * Complex64::from_polar(1.0, -((h + 1) as f64) * delta)).re
+                    })
+                })
+                .sum::<f64>()
+        })
+        .fold(f64::NEG_INFINITY, f64::max)
+        - at_zero
+}
+
+impl Line {
+    /// The line's rotation per block at boundary `i`, in radians: from the pulse pairs of the
+    /// frames entirely before `i` and entirely after it, within `rate_frames` of it, pooled (the
+    /// grid's frequency is the same on both sides of a cut; pairs straddling it are left out).
+    /// With no such pair (a short clip), the whole clip's pairs.
+    fn rotation_per_block(
+        &self,
+        i: usize,
+        frame_blocks: usize,
+        frames: usize,
+        lag: usize,
+        rate_frames: usize,
+    ) -> f64 {
+        // `pairs[k]` sums the pairs of frames m (and m − lag) for lag ≤ m < k.
+        let sum = |from: usize, to: usize| {
+            let (from, to) = (from.max(lag), to.min(frames));
+            if to > from {
+                self.pairs[to] - self.pairs[from]
+            } else {
+                Complex64::new(0.0, 0.0)
+            }
+        };
+        // Left: m + frame_blocks ≤ i. Right: m − lag ≥ i.
+        let left_end = (i + 1).saturating_sub(frame_blocks);
+        let left = sum(left_end.saturating_sub(rate_frames), left_end);
+        let right = sum(i + lag, i + lag + rate_frames);
+        let pooled = left + right;
+        let pooled = if pooled.norm() > 0.0 {
+            pooled
+        } else {
+            sum(lag, frames)
+        };
+        pooled.arg() / lag as f64
+    }
+
+    /// The line's mean frame SNR around boundary `i`: frames within `reach` blocks of it, the
+    /// same for both sides, so that the statistic's weight changes smoothly along the clip and
+    /// its peak follows the jump, not the speech.
+    fn snr_around(&self, i: usize, frame_blocks: usize, frames: usize, reach: usize) -> f64 {
+        let from = (i + 1).saturating_sub(frame_blocks + reach).min(frames - 1);
+        self.mean_snr(from, (i + reach).min(frames).max(from + 1))
+    }
+
+    /// The mean SNR of the read frames in [from, to) (indices ceil(from / s) .. ceil(to / s)),
+    /// or of the nearest read frame when none falls inside.
+    fn mean_snr(&self, from: usize, to: usize) -> f64 {
+        let read = self.snr_sum.len() - 1;
+        let b = to.div_ceil(self.snr_stride).min(read);
+        let a = from.div_ceil(self.snr_stride).min(b.saturating_sub(1));
+        (self.snr_sum[b] - self.snr_sum[a]) / (b - a).max(1) as f64
     }
 }
 
