@@ -603,6 +603,7 @@ fn jumps(
         .map(|d| (0.5 * PI * d as f64 / fit as f64).cos().powi(2))
         .collect();
     let full_taper: f64 = taper.iter().sum();
+    let turns = jump_turns();
     let block = |j: usize, line: usize| {
         let b = blocks[j][line];
         Complex64::new(f64::from(b.re), f64::from(b.im))
@@ -655,7 +656,10 @@ fn jumps(
         }
         let value: f64 = (0..NOMINALS_HZ.len())
             .map(|family| {
-                family_jump_statistic(&measured[family * HARMONICS.len()..][..HARMONICS.len()])
+                family_jump_statistic(
+                    &measured[family * HARMONICS.len()..][..HARMONICS.len()],
+                    &turns,
+                )
             })
             .sum();
         // The combined standard deviation of the lines sets the confidence.
@@ -678,26 +682,55 @@ const JUMP_GRID: usize = 72;
 /// max_Δ Σ κ_h (cos(j_h − h·Δ) − cos j_h) ≥ 0 for unit p_h = e^(i·j_h) (Mardia & Jupp 2000,
 /// *Directional Statistics*, §7.2); with |p_h| < 1 each term shrinks in proportion. Lines that
 /// disagree — a speech harmonic crossing one of them — gain less than lines jumping together.
-fn family_jump_statistic(lines: &[Option<(Complex64, f64)>]) -> f64 {
-    if lines.iter().all(Option::is_none) {
-        return 0.0;
-    }
+fn family_jump_statistic(
+    lines: &[Option<(Complex64, f64)>],
+    turns: &[[Complex64; JUMP_GRID]],
+) -> f64 {
     let at_zero: f64 = lines.iter().flatten().map(|&(p, k)| k * p.re).sum();
-    (0..JUMP_GRID)
-        .map(|g| {
-            let delta = 2.0 * PI * g as f64 / JUMP_GRID as f64;
-            lines
-                .iter()
-                .enumerate()
-                .filter_map(|(h, m)| {
-                    m.map(|(p, k)| {
-                        k * (p * Complex64::from_polar(1.0, -((h + 1) as f64) * delta)).re
-                    })
+    // Turning every line onto the real axis bounds the statistic from above, and is the
+    // statistic itself for one line (the best Δ turns it there). Where the bound is negligible
+    // (the hum runs on) it stands for the statistic, so the grid, the cue's largest cost, is
+    // searched only near jumps.
+    let bound = lines
+        .iter()
+        .flatten()
+        .map(|&(p, k)| k * p.norm())
+        .sum::<f64>()
+        - at_zero;
+    match lines.iter().flatten().count() {
+        0 => 0.0,
+        1 => bound,
+        _ if bound < NEGLIGIBLE_LLR => bound,
+        _ => {
+            (0..JUMP_GRID)
+                .map(|g| {
+                    lines
+                        .iter()
+                        .zip(turns)
+                        .filter_map(|(m, turn)| m.map(|(p, k)| k * (p * turn[g]).re))
+                        .sum::<f64>()
                 })
-                .sum::<f64>()
+                .fold(f64::NEG_INFINITY, f64::max)
+                - at_zero
+        }
+    }
+}
+
+/// A jump statistic below this is read as its upper bound without searching the grid: 1, a
+/// thirty-second of the reference scale [`SCALE_LLR`], far below any peak the fusion reads.
+const NEGLIGIBLE_LLR: f64 = 1.0;
+
+/// `turns[h − 1][g]` = e^(−i·h·Δ_g) for the grid's jumps Δ_g = 2π·g / [`JUMP_GRID`] of the
+/// fundamental, for each harmonic read.
+fn jump_turns() -> Vec<[Complex64; JUMP_GRID]> {
+    HARMONICS
+        .iter()
+        .map(|&h| {
+            std::array::from_fn(|g| {
+                Complex64::from_polar(1.0, -f64::from(h) * 2.0 * PI * g as f64 / JUMP_GRID as f64)
+            })
         })
-        .fold(f64::NEG_INFINITY, f64::max)
-        - at_zero
+        .collect()
 }
 
 impl Line {
