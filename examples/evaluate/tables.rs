@@ -127,6 +127,9 @@ pub struct SplitResults {
     pub splices_by_kind: Vec<(String, SpliceStats)>,
     /// Verdicts per condition (and `all`).
     pub verdicts_by_condition: Vec<(String, VerdictRow)>,
+    /// Verdicts over all conditions for the edited clips with and without hum, and for all
+    /// clips but the edited ones without hum (whose cut only an unusable cue could reveal).
+    pub verdicts_by_kind: Vec<(String, VerdictRow)>,
     /// Attribution per condition (and `all`).
     pub attribution_by_condition: Vec<(String, AttributionStats)>,
     /// False detections per hour of unedited audio, per condition (and `all`).
@@ -209,6 +212,27 @@ fn kinds() -> Vec<(String, Belongs)> {
     rows
 }
 
+/// The clip groups the verdict table adds to its conditions: edited clips (a deletion in a
+/// recording the archive does not hold) with and without mains hum, and every clip but the
+/// edited ones without hum, whose cut only an unusable cue could reveal (issue 6).
+fn verdict_kinds() -> Vec<(String, Belongs)> {
+    let edited_without_hum = |t: &ClipTruth| t.label == Label::Edited && !t.has_hum();
+    vec![
+        (
+            "edited, hum".into(),
+            Box::new(|t: &ClipTruth| t.label == Label::Edited && t.has_hum()),
+        ),
+        (
+            "edited, no hum (no usable cue)".into(),
+            Box::new(edited_without_hum),
+        ),
+        (
+            "all but edited without hum".into(),
+            Box::new(move |t: &ClipTruth| !edited_without_hum(t)),
+        ),
+    ]
+}
+
 /// Measures `scored` (one split, or all) per condition (in `conditions` order) and per kind.
 pub fn measure(split: &str, scored: &[Scored<'_>], conditions: &[&str]) -> SplitResults {
     let mut groups: Vec<String> = conditions.iter().map(|c| c.to_string()).collect();
@@ -219,6 +243,7 @@ pub fn measure(split: &str, scored: &[Scored<'_>], conditions: &[&str]) -> Split
         splices_by_condition: Vec::new(),
         splices_by_kind: Vec::new(),
         verdicts_by_condition: Vec::new(),
+        verdicts_by_kind: Vec::new(),
         attribution_by_condition: Vec::new(),
         false_rates_by_condition: Vec::new(),
     };
@@ -252,6 +277,21 @@ pub fn measure(split: &str, scored: &[Scored<'_>], conditions: &[&str]) -> Split
             stats: false_rates,
         };
         results.false_rates_by_condition.push((g.clone(), row));
+    }
+    for (name, belongs) in verdict_kinds() {
+        let mut verdicts = VerdictStats::default();
+        for (t, s) in scored.iter().filter(|(t, _)| belongs(t)) {
+            verdicts.add(t, s);
+        }
+        let (accuracy, auc) = (verdicts.accuracy(), verdicts.auc());
+        results.verdicts_by_kind.push((
+            name,
+            VerdictRow {
+                stats: verdicts,
+                accuracy,
+                auc,
+            },
+        ));
     }
     for (name, belongs) in kinds() {
         let mut stats = SpliceStats::default();
@@ -330,6 +370,7 @@ pub fn tables(r: &SplitResults) -> Vec<Table> {
     t.rows = r
         .verdicts_by_condition
         .iter()
+        .chain(&r.verdicts_by_kind)
         .map(|(g, v)| {
             vec![
                 g.clone(),
@@ -342,7 +383,9 @@ pub fn tables(r: &SplitResults) -> Vec<Table> {
         .collect();
     t.notes.push(
         "Accuracy counts a clip without a verdict as wrong; AUC of verdict.score for \
-         'not authentic' (n/a without scores)."
+         'not authentic' (n/a without scores). The last three rows are over all conditions: \
+         'edited' clips are deletions in recordings the archive does not hold, 'hum' as in the \
+         splice table (added or the recording's own)."
             .into(),
     );
     out.push(t);
