@@ -12,8 +12,9 @@
 //! `target/analyze/demo-archive/` on first use), and its report written to
 //! `target/analyze/<stem>.json` and `.png`. Folders are walked recursively in sorted path order,
 //! keeping media files by extension; two inputs with the same stem get `stem`, `stem-2`, …
-//! Several clips are analysed in parallel (one per core) with a progress bar on stderr; their
-//! summaries come out in input order. Exit status: 0 when every input gave a report, 1 when any
+//! Several clips are analysed in parallel (one per core) with a progress bar over the clips on
+//! stderr; one clip gets a bar over its seconds (`Analyzer::with_progress`). Summaries come out
+//! in input order. Exit status: 0 when every input gave a report, 1 when any
 //! gave an error (one line on stderr each; the others are still processed), 2 for a usage
 //! error. The command line is a contract (DESIGN.md): flags are added, never renamed.
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use clip_provenance::{Analyzer, Config, Index, IndexSettings};
+use clip_provenance::{Analyzer, Config, Index, IndexSettings, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
@@ -143,6 +144,27 @@ fn main() -> ExitCode {
     } else {
         ProgressBar::hidden()
     };
+    // One clip: a bar over its seconds (indicatif draws nothing when stderr is not a terminal).
+    let seconds = if clips.len() == 1 {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} s {msg} {elapsed} ({eta} left)")
+                .expect("a valid template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let show_seconds = |p: Progress| {
+        if let Some(total_s) = p.total_s {
+            seconds.set_length(total_s.ceil() as u64);
+        }
+        seconds.set_position(p.decoded_s as u64);
+        if p.decoded {
+            seconds.set_message("decoded; searching the archive");
+        }
+    };
+    let analyzer = analyzer.with_progress(&show_seconds);
     // In parallel, each clip's summary kept for printing in input order.
     let results: Vec<Result<String, String>> = clips
         .par_iter()
@@ -164,6 +186,7 @@ fn main() -> ExitCode {
         })
         .collect();
     progress.finish_and_clear();
+    seconds.finish_and_clear();
     for result in results {
         match result {
             Ok(summary) if summary_to_stderr => eprint!("{summary}"),

@@ -255,11 +255,37 @@ fn splice_score_track(splices: &[crate::splice::Splice], duration_s: f64) -> Tra
 /// println!("{}", report.summary());
 /// # Ok::<(), clip_provenance::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Analyzer<'a> {
     config: Config,
     index: Option<&'a Index>,
+    progress: Option<&'a (dyn Fn(Progress) + Sync)>,
 }
+
+impl std::fmt::Debug for Analyzer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("config", &self.config)
+            .field("index", &self.index)
+            .field("progress", &self.progress.map(|_| "callback"))
+            .finish()
+    }
+}
+
+/// How far the analysis of one clip has come ([`Analyzer::with_progress`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Seconds of the clip decoded and analysed so far.
+    pub decoded_s: f64,
+    /// The clip's duration as its container states it, when it does (a WAV, MP4 or FLAC file
+    /// does; a raw ADTS or MP3 stream may not).
+    pub total_s: Option<f64>,
+    /// True once decoding has ended; the archive search, fusion and report follow.
+    pub decoded: bool,
+}
+
+/// Seconds of audio between two progress calls while decoding.
+const PROGRESS_STEP_S: f64 = 5.0;
 
 impl<'a> Analyzer<'a> {
     /// An analyzer with `config`.
@@ -271,17 +297,32 @@ impl<'a> Analyzer<'a> {
         Ok(Analyzer {
             config,
             index: None,
+            progress: None,
         })
+    }
+
+    /// Calls `progress` while each clip is analysed: every few seconds of decoded audio, and once
+    /// when decoding has ended (for a progress bar on a long clip; clips analysed in parallel
+    /// call it from their own threads).
+    pub fn with_progress(self, progress: &'a (dyn Fn(Progress) + Sync)) -> Analyzer<'a> {
+        Analyzer {
+            progress: Some(progress),
+            ..self
+        }
     }
 
     /// Searches every clip against the archive `index` too: the report's `matches` then include
     /// archive matches, and `segments` and `archive` are filled. The index's analysis rate and
     /// spectrogram must equal the configuration's (they do with default settings); otherwise the
     /// analysis fails with [`Error::Config`].
-    pub fn with_index(self, index: &Index) -> Analyzer<'_> {
+    pub fn with_index<'b>(self, index: &'b Index) -> Analyzer<'b>
+    where
+        'a: 'b,
+    {
         Analyzer {
             config: self.config,
             index: Some(index),
+            progress: self.progress,
         }
     }
 
@@ -417,10 +458,34 @@ impl<'a> Analyzer<'a> {
             &self.fingerprint_settings()?,
             Some(stream.info().sample_rate),
         )?;
+        let total_s = stream
+            .container_facts()
+            .and_then(|f| f.stated_duration_s(stream.info().track));
+        let rate = f64::from(self.config.analysis_rate_hz);
+        let (mut analysed, mut reported) = (0usize, 0.0);
         while let Some(block) = stream.next_block()? {
+            analysed += block.len();
             stages.push(block)?;
             stages.cues.push_native(stream.native_block());
             clock.check(&input)?;
+            let decoded_s = analysed as f64 / rate;
+            if let Some(progress) = self.progress
+                && decoded_s >= reported + PROGRESS_STEP_S
+            {
+                reported = decoded_s;
+                progress(Progress {
+                    decoded_s,
+                    total_s,
+                    decoded: false,
+                });
+            }
+        }
+        if let Some(progress) = self.progress {
+            progress(Progress {
+                decoded_s: analysed as f64 / rate,
+                total_s,
+                decoded: true,
+            });
         }
         let (picture, fingerprint, cues) = stages.finish()?;
         clock.check(&input)?;
@@ -688,6 +753,36 @@ mod tests {
             analysis.picture.frames(),
             125,
             "1 s at 16 kHz with an 8 ms hop"
+        );
+    }
+
+    #[test]
+    fn progress_reports_seconds_decoded_the_stated_duration_and_the_end() {
+        // An 11 s FLAC file: its header states the duration.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/speech/jfk_inaugural_1961_excerpt.flac"
+        );
+        let calls = std::sync::Mutex::new(Vec::new());
+        let record = |p: Progress| calls.lock().expect("not poisoned").push(p);
+        let report = Analyzer::new(Config::default())
+            .expect("valid")
+            .with_progress(&record)
+            .analyze_path(path)
+            .expect("analyses");
+        let calls = calls.into_inner().expect("not poisoned");
+        // Every 5 s while decoding, then once at the end.
+        assert_eq!(calls.len(), 3, "{calls:?}");
+        assert!(calls.windows(2).all(|w| w[0].decoded_s < w[1].decoded_s));
+        assert!(calls.iter().all(|p| {
+            p.total_s
+                .is_some_and(|t| (t - report.duration_s).abs() < 0.05)
+        }));
+        let last = calls.last().expect("called");
+        assert!(last.decoded && calls[..2].iter().all(|p| !p.decoded));
+        assert!(
+            (last.decoded_s - report.duration_s).abs() < 0.05,
+            "{last:?}"
         );
     }
 }

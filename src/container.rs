@@ -427,6 +427,17 @@ fn read_mpeg_family<R: Read + Seek>(src: &mut Source<R>) -> Result<ContainerFact
 }
 
 impl ContainerFacts {
+    /// The duration the container states for track `track` (or, failing that, for the file), in
+    /// seconds; `None` when it states none (or a non-finite or non-positive one).
+    pub fn stated_duration_s(&self, track: usize) -> Option<f64> {
+        self.tracks
+            .iter()
+            .find(|t| t.index == track)
+            .and_then(|t| t.duration_s)
+            .or(self.duration_s)
+            .filter(|d| d.is_finite() && *d > 0.0)
+    }
+
     /// Empty facts for `format`.
     fn new(format: &str) -> Self {
         ContainerFacts {

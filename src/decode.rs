@@ -856,12 +856,7 @@ impl AudioReader {
 
     /// The duration the container states for the decoded track (or the file), in seconds.
     fn stated_duration_s(&self) -> Option<f64> {
-        let facts = self.facts.as_ref()?;
-        let track = facts.tracks.iter().find(|t| t.index == self.info.track);
-        track
-            .and_then(|t| t.duration_s)
-            .or(facts.duration_s)
-            .filter(|d| d.is_finite() && *d > 0.0)
+        self.facts.as_ref()?.stated_duration_s(self.info.track)
     }
 
     /// Ends the stream, with a warning if it ended early; false (no output) always.

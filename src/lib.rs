@@ -19,7 +19,7 @@ mod spectrogram;
 mod splice;
 mod verdict;
 
-pub use analyzer::{Analysis, Analyzer, Config};
+pub use analyzer::{Analysis, Analyzer, Config, Progress};
 pub use container::{
     ContainerFacts, Edit, Tag, TrackFacts, TrackKind, read_facts, read_facts_path,
 };
