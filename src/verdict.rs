@@ -281,7 +281,13 @@ fn summary(label: Label, evidence: &Evidence<'_>, asserted: &[&Splice]) -> Strin
             join(evidence.container_notes.iter().take(2))
         );
     }
+    let enf_usable = evidence.cues.get(&CueKey::Enf).is_some_and(|u| u.usable);
     match label {
+        Label::Authentic if !enf_usable => s.push_str(
+            ". Undecidable for cuts inside one recording: without mains hum, audio removed from \
+             a single recording leaves no cue this analysis can assert. Not proof of \
+             authenticity: such a cut, or audio from outside the archive, would not show.",
+        ),
         Label::Authentic => s.push_str(
             ". Not proof of authenticity: a cut that only an unusable cue could reveal, or audio \
              from outside the archive, would not show.",
@@ -368,6 +374,12 @@ mod tests {
         );
         assert!(v.summary.contains("Not proof"), "{}", v.summary);
         assert!(v.summary.contains("enf: no mains hum"), "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("Undecidable for cuts inside one recording"),
+            "{}",
+            v.summary
+        );
 
         let cut = [splice(3.0, 0.8, CueKey::Waveform)];
         let halves = [segment(0.0, 3.0, None), segment(3.0, 8.0, None)];
