@@ -110,8 +110,10 @@ pub(crate) struct Run {
     pub log10_chance: f64,
 }
 
+/// Speed cells of the coarse vote per unit of speed: cells 2 % wide.
+const SPEED_CELLS_PER_UNIT: i64 = 50;
 /// Speed cells of the coarse vote: 2 % wide.
-const SPEED_CELL: f64 = 0.02;
+const SPEED_CELL: f64 = 1.0 / SPEED_CELLS_PER_UNIT as f64;
 /// Offset cells of the coarse vote: 16 frames (128 ms) wide, wide enough for the drift of a
 /// half-cell speed error over a few seconds.
 const OFFSET_CELL: f64 = 16.0;
@@ -175,13 +177,14 @@ pub(crate) fn find_runs(
     let area = f64::from(clip_frames.max(1)) * f64::from(ref_frames.max(1));
     let band = search.band_frames();
     let lines_tested = search.lines_tested(clip_frames, ref_frames);
+    let mut votes = CellVotes::new(&hits, search);
     let mut fruitless = 0;
     for _ in 0..MAX_ROUNDS {
         if fruitless >= MAX_FRUITLESS_ROUNDS {
             break;
         }
         fruitless += 1;
-        let Some((speed0, offset0)) = best_cell(&hits, search) else {
+        let Some((speed0, offset0)) = votes.best(search) else {
             break;
         };
         let Some((speed, offset)) = fit_line(&hits, speed0, offset0, search) else {
@@ -205,6 +208,9 @@ pub(crate) fn find_runs(
             .collect();
         control.sort_unstable();
         hits.retain(|h| !near(h));
+        for h in &support {
+            votes.cast(h, search, -1);
+        }
         if support.len() < search.min_support {
             continue;
         }
@@ -295,12 +301,34 @@ fn trim_sparse_edges<'h>(run: &'h [Hit], search: &LineSearch) -> &'h [Hit] {
     &run[start..end]
 }
 
-/// The (speed, offset) of the fullest coarse cell, or `None` with fewer than `min_support` votes.
-fn best_cell(hits: &[Hit], search: &LineSearch) -> Option<(f64, f64)> {
-    let mut cells: HashMap<(i32, i64), (usize, f64, f64), BuildCellHasher> =
-        HashMap::with_capacity_and_hasher(hits.len(), BuildCellHasher);
-    let max_cell = (search.max_speed_deviation / SPEED_CELL).round() as i32;
-    for h in hits.iter().filter(|h| h.sq >= MIN_VOTING_SPAN) {
+/// The coarse vote of the hits with long spans in (speed, offset) cells, kept across the rounds
+/// of [`find_runs`]: a round takes away the votes of the hits it explained instead of voting all
+/// the others again.
+struct CellVotes {
+    /// Per (speed cell, offset cell): votes, and the sum of their offsets times
+    /// `SPEED_CELLS_PER_UNIT` (an integer, so that taking votes away leaves exactly the sum of
+    /// the others).
+    cells: HashMap<(i32, i64), (usize, i64), BuildCellHasher>,
+}
+
+impl CellVotes {
+    fn new(hits: &[Hit], search: &LineSearch) -> CellVotes {
+        let mut votes = CellVotes {
+            cells: HashMap::with_capacity_and_hasher(hits.len(), BuildCellHasher),
+        };
+        for h in hits {
+            votes.cast(h, search, 1);
+        }
+        votes
+    }
+
+    /// Adds (`sign` 1) or takes away (−1) the votes of `h`: one per speed cell its span ratio
+    /// may fall in.
+    fn cast(&mut self, h: &Hit, search: &LineSearch, sign: i64) {
+        if h.sq < MIN_VOTING_SPAN {
+            return;
+        }
+        let max_cell = (search.max_speed_deviation / SPEED_CELL).round() as i32;
         let speed = f64::from(h.sr) / f64::from(h.sq);
         let uncertainty = 1.0 / f64::from(h.sq);
         let lo = (((speed - uncertainty) - 1.0) / SPEED_CELL)
@@ -312,27 +340,36 @@ fn best_cell(hits: &[Hit], search: &LineSearch) -> Option<(f64, f64)> {
         for cell in lo..=hi {
             let s = 1.0 + f64::from(cell) * SPEED_CELL;
             let offset = f64::from(h.tr) - s * f64::from(h.tq);
-            let entry = cells
+            // offset · SPEED_CELLS_PER_UNIT, exactly: tr · K − (K + cell) · tq.
+            let scaled = i64::from(h.tr) * SPEED_CELLS_PER_UNIT
+                - (SPEED_CELLS_PER_UNIT + i64::from(cell)) * i64::from(h.tq);
+            let entry = self
+                .cells
                 .entry((cell, (offset / OFFSET_CELL).floor() as i64))
-                .or_insert((0, 0.0, 0.0));
-            entry.0 += 1;
-            entry.1 += speed;
-            entry.2 += offset;
+                .or_insert((0, 0));
+            entry.0 = entry.0.wrapping_add_signed(sign as isize);
+            entry.1 += sign * scaled;
         }
     }
-    let (&(cell, _), &(count, _, offset_sum)) = cells
-        .iter()
-        .max_by(|a, b| a.1.0.cmp(&b.1.0).then_with(|| b.0.cmp(a.0)))?;
-    if count < search.min_support {
-        return None;
+
+    /// The (speed, offset) of the fullest cell (the first in key order among equals), or `None`
+    /// with fewer than `min_support` votes.
+    fn best(&self, search: &LineSearch) -> Option<(f64, f64)> {
+        let (&(cell, _), &(count, scaled_sum)) = self
+            .cells
+            .iter()
+            .max_by(|a, b| a.1.0.cmp(&b.1.0).then_with(|| b.0.cmp(a.0)))?;
+        if count < search.min_support {
+            return None;
+        }
+        Some((
+            1.0 + f64::from(cell) * SPEED_CELL,
+            scaled_sum as f64 / SPEED_CELLS_PER_UNIT as f64 / count as f64,
+        ))
     }
-    Some((
-        1.0 + f64::from(cell) * SPEED_CELL,
-        offset_sum / count as f64,
-    ))
 }
 
-/// The hasher of [`best_cell`]'s map: its keys are small integers made by the crate, not input a
+/// The hasher of [`CellVotes`]' map: its keys are small integers made by the crate, not input a
 /// caller could choose to collide, so the default SipHash's protection against flooding buys
 /// nothing and cost a fifth of a query's time. This is the multiply-rotate hash of rustc's
 /// `FxHasher` (one multiplication per word).
