@@ -225,16 +225,18 @@ fn threshold(
         * (2.0 * f64::from(OFFSET_BIN_FRAMES)).min(reference);
     let lambda = voting as f64 * box_area / (clip * reference);
     let budget = CHANCE_CANDIDATES.log10() - (boxes as f64).log10();
-    let mut n_chance = search.min_support.max(1);
-    while log10_poisson_tail(lambda, n_chance) > budget {
-        n_chance += 1;
-    }
     let n_assert = search.fewest_assertable_anchors(
         SHORTEST_RUN_S * search.frames_per_s,
         clip_frames,
         ref_frames,
     );
-    n_chance.min(n_assert)
+    // Counted up to n_assert only: with many hits on a tiny plane λ is large, and so would be
+    // the count.
+    let mut n = search.min_support.max(1);
+    while n < n_assert && log10_poisson_tail(lambda, n) > budget {
+        n += 1;
+    }
+    n
 }
 
 #[cfg(test)]
@@ -338,6 +340,16 @@ mod tests {
         let mut near = Vec::new();
         CandidateVote::default().select(&hits, CLIP, HOUR, &search, &mut near);
         assert!(piece.iter().all(|h| near.contains(h)), "the run is kept");
+    }
+
+    #[test]
+    fn threshold_never_exceeds_the_fewest_assertable_anchors() {
+        // Many hits on a tiny plane (λ in the hundreds of thousands) stop at n_assert, at once.
+        let search = LineSearch::default();
+        let n_assert = search.fewest_assertable_anchors(SHORTEST_RUN_S * search.frames_per_s, 8, 8);
+        assert_eq!(threshold(1_000_000, 4, 8, 8, &search), n_assert);
+        // Few hits on an hour: the chance bound is the lower one.
+        assert!(threshold(100, 20_000, CLIP, HOUR, &search) < n_assert);
     }
 
     #[test]
