@@ -21,7 +21,8 @@
 //! - **Spans.** Only hits whose spans agree with some speed within the search's range vote
 //!   (`|sr − sq| ≤ 2 + (0.08 + 0.02) · sq` frames): every support of a run passes `find_runs`'
 //!   own span test at a speed within ±8 %, so this drops chance hits only.
-//! - **Counting.** A box counts distinct clip anchors: a run's anchors are distinct by
+//! - **Counting.** A cell counts distinct clip anchors, and a box adds up its four cells (an
+//!   anchor with hits in two of them counts twice, which only adds): a run's anchors are distinct by
 //!   definition, while a sustained sound repeats one hash at neighbouring frames of both clip and
 //!   reference and makes a square of hits, one anchor per clip frame, not one per hit.
 //! - **Threshold.** A box marks a band when it holds at least `min(n_chance, n_assert)` anchors:
