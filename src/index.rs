@@ -26,6 +26,7 @@
 // `deny`, not `forbid`, only so that the segment reader below may map its files.
 #![deny(unsafe_code)]
 
+mod candidates;
 mod matching;
 mod refine;
 mod segment;
@@ -43,6 +44,7 @@ use crate::fingerprint::{Fingerprint, FingerprintBuilder, FingerprintConfig};
 use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono};
 use crate::spectrogram::{SpectrogramConfig, SpectrogramStream};
 
+use candidates::CandidateVote;
 use matching::{Hit, LineSearch};
 use segment::{MAX_FRAME, MAX_REFS_PER_SEGMENT, Posting, Segment};
 
@@ -534,6 +536,8 @@ impl Index {
             ..LineSearch::default()
         };
         let mut matches = Vec::new();
+        let mut vote = CandidateVote::default();
+        let mut near = Vec::new();
         for (segment_index, segment) in self.segments.iter().enumerate() {
             let file = &self.manifest.segments[segment_index].file;
             // Which live reference each local id of this segment is (removed ones stay None).
@@ -570,7 +574,18 @@ impl Index {
             for (local, list) in hits.into_iter().enumerate() {
                 let Some(entry) = live[local] else { continue };
                 let ref_frames = segment.ref_frames(local);
-                let runs = matching::find_runs(list, clip_frames, ref_frames, &search);
+                // The line search only where a cheap vote finds far more hits than chance.
+                vote.select(&list, clip_frames, ref_frames, &search, &mut near);
+                if near.is_empty() {
+                    continue;
+                }
+                let runs = matching::find_runs(
+                    std::mem::take(&mut near),
+                    list.len(),
+                    clip_frames,
+                    ref_frames,
+                    &search,
+                );
                 if runs.is_empty() {
                     continue;
                 }
@@ -732,7 +747,7 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
         ..LineSearch::default()
     };
     let own = &fingerprint.signatures;
-    let matches = matching::find_runs(hits, frames, frames, &search)
+    let matches = matching::find_runs(hits, 0, frames, frames, &search)
         .into_iter()
         .map(|mut run| {
             refine_run(&mut run, own, own, &search);

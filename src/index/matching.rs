@@ -53,6 +53,51 @@ impl Default for LineSearch {
     }
 }
 
+impl LineSearch {
+    /// Width in frames of the band of supporting hits around a line.
+    fn band_frames(&self) -> f64 {
+        2.0 * self.support_frames + 1.0
+    }
+
+    /// Lines in effect tested for one reference: every offset cell of the band width, every
+    /// speed cell (the multiple-test correction of a run's chance probability).
+    fn lines_tested(&self, clip_frames: u32, ref_frames: u32) -> f64 {
+        let speed_cells = (2.0 * self.max_speed_deviation / SPEED_CELL).ceil() + 1.0;
+        (f64::from(ref_frames.max(1)) + f64::from(clip_frames)) / self.band_frames() * speed_cells
+    }
+
+    /// How far from a line, in frames of reference time, [`find_runs`] looks at hits: the
+    /// coarse vote's offset cell, the line fit's first tolerance, the control region.
+    pub(crate) fn neighbourhood_frames(&self) -> f64 {
+        CONTROL_FRAMES.max(OFFSET_CELL).max(self.support_frames)
+    }
+
+    /// The fewest chance supports a run of `length_frames` is measured against, whatever the
+    /// hits: the structured rate of speech against speech, at least [`MIN_CHANCE_HITS`].
+    fn chance_floor(&self, length_frames: f64) -> f64 {
+        (STRUCTURED_CHANCE_PER_S * length_frames / self.frames_per_s).max(MIN_CHANCE_HITS)
+    }
+
+    /// The fewest supporting clip anchors with which [`find_runs`] can assert a run of
+    /// `length_frames` of a reference of `ref_frames` (clip of `clip_frames`): with fewer, the
+    /// run's chance probability stays above the assertion threshold however few other hits the
+    /// reference has. Never below `min_support`.
+    pub(crate) fn fewest_assertable_anchors(
+        &self,
+        length_frames: f64,
+        clip_frames: u32,
+        ref_frames: u32,
+    ) -> usize {
+        let chance_hits = self.chance_floor(length_frames);
+        let log10_lines = self.lines_tested(clip_frames, ref_frames).log10();
+        let mut n = self.min_support.max(1);
+        while log10_poisson_tail(chance_hits, n) + log10_lines >= ASSERTABLE_LOG10_CHANCE {
+            n += 1;
+        }
+        n
+    }
+}
+
 /// A run of hits along one line.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Run {
@@ -65,8 +110,10 @@ pub(crate) struct Run {
     pub log10_chance: f64,
 }
 
+/// Speed cells of the coarse vote per unit of speed: cells 2 % wide.
+const SPEED_CELLS_PER_UNIT: i64 = 50;
 /// Speed cells of the coarse vote: 2 % wide.
-const SPEED_CELL: f64 = 0.02;
+const SPEED_CELL: f64 = 1.0 / SPEED_CELLS_PER_UNIT as f64;
 /// Offset cells of the coarse vote: 16 frames (128 ms) wide, wide enough for the drift of a
 /// half-cell speed error over a few seconds.
 const OFFSET_CELL: f64 = 16.0;
@@ -110,9 +157,13 @@ const ASSERTABLE_LOG10_CHANCE: f64 = -std::f64::consts::LOG10_2;
 const MIN_VOTING_SPAN: u16 = 12;
 
 /// Finds the runs of `hits` (one reference of `ref_frames` frames; the clip has `clip_frames`
-/// frames), strongest first. `hits` is consumed.
+/// frames), strongest first. `hits` is consumed. `total_hits` is the number of hits of the
+/// reference the chance density is measured from: `hits.len()`, or more when `hits` holds only
+/// the hits near some lines (every hit within [`LineSearch::neighbourhood_frames`] of them, see
+/// `super::candidates`).
 pub(crate) fn find_runs(
     mut hits: Vec<Hit>,
+    total_hits: usize,
     clip_frames: u32,
     ref_frames: u32,
     search: &LineSearch,
@@ -121,20 +172,19 @@ pub(crate) fn find_runs(
     if hits.len() < search.min_support {
         return runs;
     }
-    let total_hits = hits.len();
+    let total_hits = total_hits.max(hits.len());
     // Chance density of hits for this reference, per (clip frame × reference frame).
     let area = f64::from(clip_frames.max(1)) * f64::from(ref_frames.max(1));
-    let band = 2.0 * search.support_frames + 1.0;
-    // Lines in effect tested: every offset cell of the band width, every speed cell.
-    let speed_cells = (2.0 * search.max_speed_deviation / SPEED_CELL).ceil() + 1.0;
-    let lines_tested = (f64::from(ref_frames.max(1)) + f64::from(clip_frames)) / band * speed_cells;
+    let band = search.band_frames();
+    let lines_tested = search.lines_tested(clip_frames, ref_frames);
+    let mut votes = CellVotes::new(&hits, search);
     let mut fruitless = 0;
     for _ in 0..MAX_ROUNDS {
         if fruitless >= MAX_FRUITLESS_ROUNDS {
             break;
         }
         fruitless += 1;
-        let Some((speed0, offset0)) = best_cell(&hits, search) else {
+        let Some((speed0, offset0)) = votes.best(search) else {
             break;
         };
         let Some((speed, offset)) = fit_line(&hits, speed0, offset0, search) else {
@@ -158,6 +208,9 @@ pub(crate) fn find_runs(
             .collect();
         control.sort_unstable();
         hits.retain(|h| !near(h));
+        for h in &support {
+            votes.cast(h, search, -1);
+        }
         if support.len() < search.min_support {
             continue;
         }
@@ -192,8 +245,7 @@ pub(crate) fn find_runs(
                 let hi = control.partition_point(|&t| t <= tq_end);
                 let control_width = 2.0 * (CONTROL_FRAMES - search.support_frames);
                 let local = (hi - lo) as f64 * band / control_width;
-                let structured = STRUCTURED_CHANCE_PER_S * length / search.frames_per_s;
-                let chance_hits = uniform.max(local).max(structured).max(MIN_CHANCE_HITS);
+                let chance_hits = uniform.max(local).max(search.chance_floor(length));
                 let log10_chance =
                     (log10_poisson_tail(chance_hits, n) + lines_tested.log10()).min(0.0);
                 if log10_chance < ASSERTABLE_LOG10_CHANCE {
@@ -249,11 +301,34 @@ fn trim_sparse_edges<'h>(run: &'h [Hit], search: &LineSearch) -> &'h [Hit] {
     &run[start..end]
 }
 
-/// The (speed, offset) of the fullest coarse cell, or `None` with fewer than `min_support` votes.
-fn best_cell(hits: &[Hit], search: &LineSearch) -> Option<(f64, f64)> {
-    let mut cells: HashMap<(i32, i64), (usize, f64, f64)> = HashMap::new();
-    let max_cell = (search.max_speed_deviation / SPEED_CELL).round() as i32;
-    for h in hits.iter().filter(|h| h.sq >= MIN_VOTING_SPAN) {
+/// The coarse vote of the hits with long spans in (speed, offset) cells, kept across the rounds
+/// of [`find_runs`]: a round takes away the votes of the hits it explained instead of voting all
+/// the others again.
+struct CellVotes {
+    /// Per (speed cell, offset cell): votes, and the sum of their offsets times
+    /// `SPEED_CELLS_PER_UNIT` (an integer, so that taking votes away leaves exactly the sum of
+    /// the others).
+    cells: HashMap<(i32, i64), (usize, i64), BuildCellHasher>,
+}
+
+impl CellVotes {
+    fn new(hits: &[Hit], search: &LineSearch) -> CellVotes {
+        let mut votes = CellVotes {
+            cells: HashMap::with_capacity_and_hasher(hits.len(), BuildCellHasher),
+        };
+        for h in hits {
+            votes.cast(h, search, 1);
+        }
+        votes
+    }
+
+    /// Adds (`sign` 1) or takes away (−1) the votes of `h`: one per speed cell its span ratio
+    /// may fall in.
+    fn cast(&mut self, h: &Hit, search: &LineSearch, sign: i64) {
+        if h.sq < MIN_VOTING_SPAN {
+            return;
+        }
+        let max_cell = (search.max_speed_deviation / SPEED_CELL).round() as i32;
         let speed = f64::from(h.sr) / f64::from(h.sq);
         let uncertainty = 1.0 / f64::from(h.sq);
         let lo = (((speed - uncertainty) - 1.0) / SPEED_CELL)
@@ -265,24 +340,78 @@ fn best_cell(hits: &[Hit], search: &LineSearch) -> Option<(f64, f64)> {
         for cell in lo..=hi {
             let s = 1.0 + f64::from(cell) * SPEED_CELL;
             let offset = f64::from(h.tr) - s * f64::from(h.tq);
-            let entry = cells
+            // offset · SPEED_CELLS_PER_UNIT, exactly: tr · K − (K + cell) · tq.
+            let scaled = i64::from(h.tr) * SPEED_CELLS_PER_UNIT
+                - (SPEED_CELLS_PER_UNIT + i64::from(cell)) * i64::from(h.tq);
+            let entry = self
+                .cells
                 .entry((cell, (offset / OFFSET_CELL).floor() as i64))
-                .or_insert((0, 0.0, 0.0));
-            entry.0 += 1;
-            entry.1 += speed;
-            entry.2 += offset;
+                .or_insert((0, 0));
+            entry.0 = entry.0.wrapping_add_signed(sign as isize);
+            entry.1 += sign * scaled;
         }
     }
-    let (&(cell, _), &(count, _, offset_sum)) = cells
-        .iter()
-        .max_by(|a, b| a.1.0.cmp(&b.1.0).then_with(|| b.0.cmp(a.0)))?;
-    if count < search.min_support {
-        return None;
+
+    /// The (speed, offset) of the fullest cell (the first in key order among equals), or `None`
+    /// with fewer than `min_support` votes.
+    fn best(&self, search: &LineSearch) -> Option<(f64, f64)> {
+        let (&(cell, _), &(count, scaled_sum)) = self
+            .cells
+            .iter()
+            .max_by(|a, b| a.1.0.cmp(&b.1.0).then_with(|| b.0.cmp(a.0)))?;
+        if count < search.min_support {
+            return None;
+        }
+        Some((
+            1.0 + f64::from(cell) * SPEED_CELL,
+            scaled_sum as f64 / SPEED_CELLS_PER_UNIT as f64 / count as f64,
+        ))
     }
-    Some((
-        1.0 + f64::from(cell) * SPEED_CELL,
-        offset_sum / count as f64,
-    ))
+}
+
+/// The hasher of [`CellVotes`]' map: its keys are small integers made by the crate, not input a
+/// caller could choose to collide, so the default SipHash's protection against flooding buys
+/// nothing and cost a fifth of a query's time. This is the multiply-rotate hash of rustc's
+/// `FxHasher` (one multiplication per word).
+#[derive(Default, Clone, Copy)]
+struct BuildCellHasher;
+
+/// See [`BuildCellHasher`].
+#[derive(Default)]
+struct CellHasher(u64);
+
+impl std::hash::BuildHasher for BuildCellHasher {
+    type Hasher = CellHasher;
+
+    fn build_hasher(&self) -> CellHasher {
+        CellHasher(0)
+    }
+}
+
+impl std::hash::Hasher for CellHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        // The 64-bit constant of FxHasher (from Firefox's hash).
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+
+    fn write_i32(&mut self, word: i32) {
+        self.write_u64(u64::from(word as u32));
+    }
+
+    fn write_i64(&mut self, word: i64) {
+        self.write_u64(word as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A least-squares line through the hits near (speed0, offset0), tightened in three rounds.
@@ -396,7 +525,7 @@ mod tests {
                 sr: sq,
             });
         }
-        let runs = find_runs(hits, 2000, 100_000, &LineSearch::default());
+        let runs = find_runs(hits, 0, 2000, 100_000, &LineSearch::default());
         let best = &runs[0];
         assert!((best.speed - 1.04).abs() < 0.003, "speed {}", best.speed);
         assert!((best.offset - 5000.0).abs() < 3.0, "offset {}", best.offset);
@@ -428,7 +557,7 @@ mod tests {
                 }
             })
             .collect();
-        let runs = find_runs(hits, 4000, 200_000, &LineSearch::default());
+        let runs = find_runs(hits, 0, 4000, 200_000, &LineSearch::default());
         assert!(runs.iter().all(|r| r.log10_chance > -2.0), "{runs:?}");
     }
 
@@ -446,7 +575,7 @@ mod tests {
                 sr: 20,
             })
             .collect();
-        let runs = find_runs(hits, u32::MAX, u32::MAX, &LineSearch::default());
+        let runs = find_runs(hits, 0, u32::MAX, u32::MAX, &LineSearch::default());
         let best = runs.first().expect("the line is found");
         assert_eq!((best.tq_start, best.tq_end), (first, u32::MAX), "{best:?}");
         assert!(

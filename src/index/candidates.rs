@@ -1,0 +1,372 @@
+//! Where a line search is worth running: a cheap vote before [`super::matching::find_runs`].
+//!
+//! A 30 s clip collects tens of thousands of chance hits in every hour of reference, and the line
+//! search (rounds of a (speed, offset) vote over all of a reference's hits, three at least) ran
+//! over all of them for every reference: the query cost was the line search's, times the archive.
+//! Here every hit casts one vote in a coarse grid of (clip window, offset `tr − tq`) cells; a
+//! *box* (2 × 2 neighbouring cells) far fuller than the reference's chance hits would make any box
+//! marks a band of offsets where a line may be, and only the hits in such bands go on to the line
+//! search. This is the offset histogram of Shazam (Wang 2003: the matching hits of one recording
+//! pile up in one time-offset bin) used as a filter, widened so that a speed change, which makes
+//! the offset drift along the clip, stays inside one box.
+//!
+//! # Why no assertable run is lost
+//! - **Geometry.** Cells are [`WINDOW_FRAMES`] of clip by [`OFFSET_BIN_FRAMES`] of offset. A
+//!   line at speed `s` drifts in offset by `|s − 1| · 2 · WINDOW_FRAMES` ≤ 41 frames over two
+//!   windows at the search's 8 % limit; with the support band of ± 3 frames that is 47 < 64
+//!   frames, so the supports of any run no longer than one window (whatever its phase against the
+//!   grid) lie in one box. A longer run of `k` windows puts at least `2 / (k + 1)` of its anchors
+//!   in its best box, and an assertable long run is denser than the chance rate of speech along a
+//!   line (2 anchors per second, see `matching`), so its best box still holds many.
+//! - **Spans.** Only hits whose spans agree with some speed within the search's range vote
+//!   (`|sr − sq| ≤ 2 + (0.08 + 0.02) · sq` frames): every support of a run passes `find_runs`'
+//!   own span test at a speed within ±8 %, so this drops chance hits only.
+//! - **Counting.** A cell counts distinct clip anchors, and a box adds up its four cells (an
+//!   anchor with hits in two of them counts twice, which only adds): a run's anchors are distinct by
+//!   definition, while a sustained sound repeats one hash at neighbouring frames of both clip and
+//!   reference and makes a square of hits, one anchor per clip frame, not one per hit.
+//! - **Threshold.** A box marks a band when it holds at least `min(n_chance, n_assert)` anchors:
+//!   - `n_chance` is the fewest that any of the reference's `B` boxes would reach by chance with
+//!     probability at most [`CHANCE_CANDIDATES`]: `N` voting hits spread uniformly over the
+//!     `clip × reference` plane put `λ = N · box area / plane area` in a box (Poisson), and
+//!     `n_chance` is the smallest `n` with `B · P(Poisson(λ) ≥ n) ≤ CHANCE_CANDIDATES` (a
+//!     Bonferroni bound over the boxes). Chance hits of speech are burstier than uniform, so more
+//!     boxes than that pass: it costs time, never a match.
+//!   - `n_assert` is the fewest anchors with which `find_runs` could assert a run of
+//!     [`SHORTEST_RUN_S`] against this reference at all (its chance floor, see
+//!     `LineSearch::fewest_assertable_anchors`), and the fewest grows with a run's length. Taking
+//!     the smaller keeps every run that `find_runs` would assert, from `SHORTEST_RUN_S` to one
+//!     window long, whatever `n_chance` says.
+//! - **Bands.** A line through a box stays within `0.08 · clip` frames of the box's offsets across
+//!   the whole clip; the band adds that and the distance to which `find_runs` looks beside a line
+//!   (its control region), so the line search sees every hit it would have used of that line.
+//!
+//! Checked on the accuracy benchmark (every clip against every reference, the line search run on
+//! all hits and on the selected ones): the asserted runs were the same except two runs of about
+//! half a second (below `SHORTEST_RUN_S`), one of them a false match.
+//!
+//! Counters live in a table indexed directly when the grid fits [`MAX_TABLE_CELLS`]; beyond that
+//! (a clip of hours against a reference of hours) cells share counters and count hits instead of
+//! anchors, which can only add to a count: more bands, none lost, and memory stays bounded.
+#![forbid(unsafe_code)]
+
+use super::matching::{Hit, LineSearch, log10_poisson_tail};
+
+/// Clip frames per cell: 2.05 s at 125 frames per second, about the shortest piece the issue
+/// asks for (2 s). A power of two, so a hit's window is a shift.
+const WINDOW_FRAMES: u32 = 256;
+/// Offset frames per cell (0.51 s): wide enough for the drift of a line at the search's speed
+/// limit over a box (two windows) plus its support band; see the module docs.
+const OFFSET_BIN_FRAMES: u32 = 64;
+/// Expected boxes per reference past the threshold by chance alone, under the uniform model.
+const CHANCE_CANDIDATES: f64 = 0.01;
+/// The shortest run whose assertion the threshold guarantees (seconds): half the issue's
+/// shortest piece of 2 s, as the edges of a short piece in noise lose their anchors first.
+const SHORTEST_RUN_S: f64 = 1.0;
+/// Span disagreement allowed beyond the speed limit: `find_runs`' own span tolerance
+/// (`SPAN_JITTER_FRAMES`, `SPAN_JITTER_FRACTION` there).
+const SPAN_SLACK_FRAMES: f64 = 2.0;
+/// See [`SPAN_SLACK_FRAMES`].
+const SPAN_SLACK_FRACTION: f64 = 0.02;
+/// Most cell counters (16 MiB of `u32`); a larger grid shares them.
+const MAX_TABLE_CELLS: usize = 1 << 22;
+/// Counters cleared in the time of one scattered write (`fill` against a loop over the hits;
+/// measured on the query benchmark, roughly).
+const SCATTERED_WRITE_COUNTERS: usize = 32;
+/// A counter holds the anchors counted in its high half and the low 16 bits of the last anchor
+/// counted in its low half (hits come in clip order, so an anchor's hits follow each other; two
+/// anchors of one cell are less than a window apart, so 16 bits tell them apart).
+const LAST_ANCHOR_BITS: u32 = 16;
+
+/// The vote, with its counters kept between references so that a query allocates them once.
+#[derive(Debug, Default)]
+pub(crate) struct CandidateVote {
+    /// Cell counters (see [`LAST_ANCHOR_BITS`]), all zero between references.
+    cells: Vec<u32>,
+    /// Cells whose count reached a quarter of the threshold: a box past the threshold holds one.
+    full: Vec<(u64, u64)>,
+    /// Offset ranges `[lo, hi)` (of `tr − tq`) around the boxes past the threshold.
+    bands: Vec<(i64, i64)>,
+}
+
+impl CandidateVote {
+    /// Puts into `near` (emptied first) the hits of one reference (`ref_frames` long; the clip is
+    /// `clip_frames` long) that lie in the band of a box far fuller than chance: every hit whose
+    /// offset `tr − tq` is within the drift of a line across the whole clip, plus the line
+    /// search's neighbourhood, of such a box. `near` stays empty when no box is (see the module
+    /// docs).
+    pub(crate) fn select(
+        &mut self,
+        hits: &[Hit],
+        clip_frames: u32,
+        ref_frames: u32,
+        search: &LineSearch,
+        near: &mut Vec<Hit>,
+    ) {
+        near.clear();
+        if hits.len() < search.min_support {
+            return;
+        }
+        let max_deviation = search.max_speed_deviation + SPAN_SLACK_FRACTION;
+        let votes = |h: &Hit| {
+            let (sq, sr) = (f64::from(h.sq), f64::from(h.sr));
+            (sr - sq).abs() <= SPAN_SLACK_FRAMES + max_deviation * sq
+        };
+        let voting = hits.iter().filter(|h| votes(h)).count();
+        let windows = u64::from(clip_frames / WINDOW_FRAMES) + 1;
+        // Offsets tr − tq lie in (−clip, ref]; shifted by the clip length they are ≥ 0.
+        let bins = u64::from(ref_frames.saturating_add(clip_frames) / OFFSET_BIN_FRAMES) + 1;
+        // One spare column and row, so that the neighbours of every cell exist.
+        let columns = bins + 1;
+        let grid = (windows + 1) * columns;
+        let threshold = threshold(voting, grid, clip_frames, ref_frames, search);
+        let slots = usize::try_from(grid)
+            .unwrap_or(usize::MAX)
+            .min(MAX_TABLE_CELLS)
+            .next_power_of_two();
+        let exact = slots as u64 >= grid;
+        let mask = slots - 1;
+        if self.cells.len() < slots {
+            self.cells.resize(slots, 0);
+        }
+        let cells = &mut self.cells[..slots];
+        // A box past the threshold has a cell with at least a quarter of it.
+        let quarter = threshold.div_ceil(4) as u32;
+        let cell_of = |h: &Hit| {
+            let window = u64::from(h.tq / WINDOW_FRAMES).min(windows - 1);
+            let offset = i64::from(h.tr) - i64::from(h.tq) + i64::from(clip_frames);
+            // A hit past the stated lengths (a caller's fingerprint) votes at the grid's edge.
+            let bin = (offset.max(0) as u64 / u64::from(OFFSET_BIN_FRAMES)).min(bins - 1);
+            (window, bin)
+        };
+        let slot_of = |window: u64, bin: u64| (window * columns + bin) as usize & mask;
+        self.full.clear();
+        for h in hits.iter().filter(|h| votes(h)) {
+            let (window, bin) = cell_of(h);
+            let cell = &mut cells[slot_of(window, bin)];
+            let last = h.tq & ((1 << LAST_ANCHOR_BITS) - 1);
+            let count = *cell >> LAST_ANCHOR_BITS;
+            if exact && count > 0 && *cell & ((1 << LAST_ANCHOR_BITS) - 1) == last {
+                continue;
+            }
+            // Shared counters (not `exact`) count every hit, which can only add to a count.
+            let count = (count + 1).min((1 << (32 - LAST_ANCHOR_BITS)) - 1);
+            *cell = (count << LAST_ANCHOR_BITS) | last;
+            if count == quarter {
+                self.full.push((window, bin));
+            }
+        }
+        let count_at = |cells: &[u32], window: u64, bin: u64| {
+            cells[slot_of(window, bin)] as usize >> LAST_ANCHOR_BITS
+        };
+        // A line through a box reaches at most this far from it, in offset, anywhere in the
+        // clip; find_runs then looks this much further for its control region.
+        let margin = (search.max_speed_deviation * f64::from(clip_frames)
+            + search.neighbourhood_frames())
+        .ceil() as i64;
+        self.bands.clear();
+        for &(window, bin) in &self.full {
+            // The four boxes holding this cell: first window and first bin one back or here.
+            for first_window in window.saturating_sub(1)..=window {
+                for first_bin in bin.saturating_sub(1)..=bin {
+                    let anchors = count_at(cells, first_window, first_bin)
+                        + count_at(cells, first_window + 1, first_bin)
+                        + count_at(cells, first_window, first_bin + 1)
+                        + count_at(cells, first_window + 1, first_bin + 1);
+                    if anchors >= threshold {
+                        let lo = first_bin as i64 * i64::from(OFFSET_BIN_FRAMES)
+                            - i64::from(clip_frames);
+                        let hi = lo + 2 * i64::from(OFFSET_BIN_FRAMES);
+                        self.bands.push((lo - margin, hi + margin));
+                    }
+                }
+            }
+        }
+        // Zero the counters for the next reference: every hit's cell, or the whole table when
+        // that is cheaper (a scattered write costs about as much as clearing 32 counters).
+        if hits.len().saturating_mul(SCATTERED_WRITE_COUNTERS) < slots {
+            for h in hits.iter().filter(|h| votes(h)) {
+                let (window, bin) = cell_of(h);
+                cells[slot_of(window, bin)] = 0;
+            }
+        } else {
+            cells.fill(0);
+        }
+        if self.bands.is_empty() {
+            return;
+        }
+        self.bands.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(self.bands.len());
+        for &(lo, hi) in &self.bands {
+            match merged.last_mut() {
+                Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+                _ => merged.push((lo, hi)),
+            }
+        }
+        near.extend(hits.iter().filter(|h| {
+            let offset = i64::from(h.tr) - i64::from(h.tq);
+            let at = merged.partition_point(|&(_, hi)| hi <= offset);
+            merged.get(at).is_some_and(|&(lo, _)| lo <= offset)
+        }));
+    }
+}
+
+/// The fewest anchors in a box that mark a band (see the module docs), for `voting` hits and
+/// `boxes` boxes.
+fn threshold(
+    voting: usize,
+    boxes: u64,
+    clip_frames: u32,
+    ref_frames: u32,
+    search: &LineSearch,
+) -> usize {
+    let clip = f64::from(clip_frames.max(1));
+    let reference = f64::from(ref_frames.max(1));
+    let box_area = (2.0 * f64::from(WINDOW_FRAMES)).min(clip)
+        * (2.0 * f64::from(OFFSET_BIN_FRAMES)).min(reference);
+    let lambda = voting as f64 * box_area / (clip * reference);
+    let budget = CHANCE_CANDIDATES.log10() - (boxes as f64).log10();
+    let n_assert = search.fewest_assertable_anchors(
+        SHORTEST_RUN_S * search.frames_per_s,
+        clip_frames,
+        ref_frames,
+    );
+    // Counted up to n_assert only: with many hits on a tiny plane λ is large, and so would be
+    // the count.
+    let mut n = search.min_support.max(1);
+    while n < n_assert && log10_poisson_tail(lambda, n) > budget {
+        n += 1;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::matching::find_runs;
+    use super::*;
+
+    /// A fixed-seed stream of u32 (a linear congruential generator, Knuth's MMIX constants).
+    fn stream(seed: u64) -> impl FnMut() -> u32 {
+        let mut state = seed;
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        }
+    }
+
+    /// Uniform chance hits with agreeing spans, in clip order as a query makes them.
+    fn chance_hits(count: usize, clip_frames: u32, ref_frames: u32, seed: u64) -> Vec<Hit> {
+        let mut next = stream(seed);
+        (0..count)
+            .map(|_| {
+                let sq = 10 + (next() % 60) as u16;
+                Hit {
+                    tq: next() % clip_frames,
+                    sq,
+                    tr: next() % ref_frames,
+                    sr: sq,
+                }
+            })
+            .collect()
+    }
+
+    /// The hits of a piece at `speed` from clip frame `from` to `to`, one anchor every `step`.
+    fn line(from: u32, to: u32, step: usize, speed: f64, offset: f64) -> Vec<Hit> {
+        (from..to)
+            .step_by(step)
+            .map(|tq| {
+                let sq = 20 + (tq % 40) as u16;
+                Hit {
+                    tq,
+                    sq,
+                    tr: (speed * f64::from(tq) + offset).round() as u32,
+                    sr: (f64::from(sq) * speed).round() as u16,
+                }
+            })
+            .collect()
+    }
+
+    fn in_clip_order(mut hits: Vec<Hit>) -> Vec<Hit> {
+        hits.sort_by_key(|h| h.tq);
+        hits
+    }
+
+    /// An hour of reference (450 000 frames) against a 30 s clip (3750 frames).
+    const HOUR: u32 = 450_000;
+    const CLIP: u32 = 3750;
+
+    #[test]
+    fn select_of_chance_hits_alone_is_empty() {
+        let hits = in_clip_order(chance_hits(40_000, CLIP, HOUR, 7));
+        let mut near = Vec::new();
+        CandidateVote::default().select(&hits, CLIP, HOUR, &LineSearch::default(), &mut near);
+        assert!(near.is_empty(), "{} hits selected", near.len());
+    }
+
+    #[test]
+    fn select_keeps_a_piece_at_speed_and_the_line_search_finds_it_alike() {
+        // A 3 s piece at speed 1.05 among 40 000 chance hits of an hour.
+        let search = LineSearch::default();
+        let mut hits = chance_hits(40_000, CLIP, HOUR, 11);
+        let piece = line(1000, 1375, 9, 1.05, 200_000.0);
+        hits.extend(&piece);
+        let hits = in_clip_order(hits);
+        let mut near = Vec::new();
+        CandidateVote::default().select(&hits, CLIP, HOUR, &search, &mut near);
+        assert!(piece.iter().all(|h| near.contains(h)), "the piece is kept");
+        assert!(
+            near.len() < hits.len() / 100,
+            "{} of {}",
+            near.len(),
+            hits.len()
+        );
+        let all = find_runs(hits.clone(), hits.len(), CLIP, HOUR, &search);
+        let selected = find_runs(near, hits.len(), CLIP, HOUR, &search);
+        assert!(all[0].log10_chance < -5.0, "{:?}", all[0]);
+        assert_eq!(all[0], selected[0]);
+    }
+
+    #[test]
+    fn select_keeps_the_shortest_assertable_run_across_cell_edges() {
+        // A run of one second with the fewest anchors find_runs could assert, at the speed limit,
+        // straddling a window edge (frame 256) and offset-bin edges: its box still passes.
+        let search = LineSearch::default();
+        let n = search.fewest_assertable_anchors(SHORTEST_RUN_S * search.frames_per_s, CLIP, HOUR);
+        let step = (125 / (n - 1)).max(1);
+        let piece = line(200, 200 + (step * (n - 1)) as u32 + 1, step, 0.92, 90_030.0);
+        assert_eq!(piece.len(), n);
+        let hits = in_clip_order([chance_hits(40_000, CLIP, HOUR, 3), piece.clone()].concat());
+        let mut near = Vec::new();
+        CandidateVote::default().select(&hits, CLIP, HOUR, &search, &mut near);
+        assert!(piece.iter().all(|h| near.contains(h)), "the run is kept");
+    }
+
+    #[test]
+    fn threshold_never_exceeds_the_fewest_assertable_anchors() {
+        // Many hits on a tiny plane (λ in the hundreds of thousands) stop at n_assert, at once.
+        let search = LineSearch::default();
+        let n_assert = search.fewest_assertable_anchors(SHORTEST_RUN_S * search.frames_per_s, 8, 8);
+        assert_eq!(threshold(1_000_000, 4, 8, 8, &search), n_assert);
+        // Few hits on an hour: the chance bound is the lower one.
+        assert!(threshold(100, 20_000, CLIP, HOUR, &search) < n_assert);
+    }
+
+    #[test]
+    fn select_with_shared_counters_still_keeps_a_piece() {
+        // A clip of 3 hours against a reference of 30 hours: the grid exceeds the table, so cells
+        // share counters; the piece must still be found, and the vote stays bounded.
+        let (clip, reference) = (1_350_000, 13_500_000);
+        let search = LineSearch::default();
+        let piece = line(700_000, 700_500, 10, 0.97, 5_000_000.0);
+        let hits = in_clip_order([chance_hits(20_000, clip, reference, 5), piece.clone()].concat());
+        let mut vote = CandidateVote::default();
+        let mut near = Vec::new();
+        vote.select(&hits, clip, reference, &search, &mut near);
+        assert!(piece.iter().all(|h| near.contains(h)), "the piece is kept");
+        assert!(vote.cells.len() <= MAX_TABLE_CELLS);
+        // The counters are left at zero for the next reference.
+        assert!(vote.cells.iter().all(|&c| c == 0));
+    }
+}
