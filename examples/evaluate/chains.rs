@@ -185,6 +185,31 @@ pub fn conditions() -> Vec<Condition> {
                 rate_hz: 48_000,
             }),
         },
+        // The fingerprint issue's own degradations: ±12 dB of gain (the louder one clips where
+        // the speech peaks pass full scale, as a hot recording does) and Opus at 16 kb/s.
+        Condition {
+            name: "gain+12dB",
+            quick: false,
+            steps: vec![Step::Gain(12.0)],
+            encode: None,
+        },
+        Condition {
+            name: "gain-12dB",
+            quick: false,
+            steps: vec![Step::Gain(-12.0)],
+            encode: None,
+        },
+        Condition {
+            name: "opus-16k",
+            quick: false,
+            steps: vec![Step::Resample(48_000)],
+            encode: Some(Encode {
+                ext: "ogg",
+                args: &["-c:a", "libopus", "-b:a", "16k"],
+                filters: None,
+                rate_hz: 48_000,
+            }),
+        },
         Condition {
             name: "conference",
             quick: false,

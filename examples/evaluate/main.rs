@@ -891,7 +891,7 @@ mod tests {
                 assert_eq!((v.accuracy, v.auc), (None, None));
             }
             for (_, a) in &r.attribution_by_condition {
-                assert_eq!(a.found, [0, 0]);
+                assert_eq!(a.found, [0, 0, 0]);
             }
         }
     }

@@ -23,7 +23,7 @@ pub const TOLERANCES_S: [f64; 3] = [0.020, 0.050, 0.100];
 pub const ATTRIBUTION_TOLERANCE_S: f64 = 0.250;
 
 /// Attribution is reported for pieces at least this long, in clip seconds (issue 7).
-pub const ATTRIBUTION_MIN_PIECE_S: [f64; 2] = [2.0, 3.0];
+pub const ATTRIBUTION_MIN_PIECE_S: [f64; 3] = [2.0, 3.0, 5.0];
 
 /// The schema a report must declare.
 const REPORT_SCHEMA: &str = "provenance-report/1";
@@ -336,13 +336,13 @@ impl VerdictStats {
     }
 }
 
-/// Attribution over a group of clips, for pieces of at least 2 s and 3 s.
+/// Attribution over a group of clips, for pieces of at least 2 s, 3 s and 5 s.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AttributionStats {
-    /// Archived pieces at least 2 s and 3 s long.
-    pub pieces: [u64; 2],
+    /// Archived pieces at least 2 s, 3 s and 5 s long.
+    pub pieces: [u64; 3],
     /// Of those, attributed.
-    pub found: [u64; 2],
+    pub found: [u64; 3],
 }
 
 impl AttributionStats {

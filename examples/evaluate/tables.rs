@@ -427,6 +427,9 @@ pub fn tables(r: &SplitResults) -> Vec<Table> {
             "pieces >=3s",
             "found ",
             "recall >=3s",
+            "pieces >=5s",
+            "found  ",
+            "recall >=5s",
         ],
     );
     t.rows = r
@@ -441,13 +444,16 @@ pub fn tables(r: &SplitResults) -> Vec<Table> {
                 a.pieces[1].to_string(),
                 a.found[1].to_string(),
                 fmt(ratio(a.found[1], a.pieces[1])),
+                a.pieces[2].to_string(),
+                a.found[2].to_string(),
+                fmt(ratio(a.found[2], a.pieces[2])),
             ]
         })
         .collect();
     t.notes.push(format!(
         "Found: an asserted match names the piece's reference, with clip and reference starts \
-         within 250 ms (pieces of at least {} s and {} s).",
-        ATTRIBUTION_MIN_PIECE_S[0], ATTRIBUTION_MIN_PIECE_S[1]
+         within 250 ms (pieces of at least {} s, {} s and {} s).",
+        ATTRIBUTION_MIN_PIECE_S[0], ATTRIBUTION_MIN_PIECE_S[1], ATTRIBUTION_MIN_PIECE_S[2]
     ));
     out.push(t);
     let mut t = Table::new(
