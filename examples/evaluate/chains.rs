@@ -58,6 +58,11 @@ pub enum Step {
     Speed(u32),
     /// Add noise at an SNR in dB re the active speech level.
     Noise(f64),
+    /// Add pink noise at an SNR in dB re the active speech level.
+    Pink(f64),
+    /// Add babble — [`BABBLE_TALKERS`] readings no archive holds, none of the clip's own —
+    /// at an SNR in dB re the active speech level.
+    Babble(f64),
     /// Duplicate into two channels (the right 1 dB lower): the analysis mixes to mono.
     Stereo,
 }
@@ -70,6 +75,10 @@ impl Step {
             Step::Resample(hz) => format!("resample to {hz} Hz (rubato via MonoResampler)"),
             Step::Speed(pm) => format!("speed x{:.3} by resampling", f64::from(*pm) / 1000.0),
             Step::Noise(snr) => format!("noise at {snr:.0} dB SNR re active speech level"),
+            Step::Pink(snr) => format!("pink noise at {snr:.0} dB SNR re active speech level"),
+            Step::Babble(snr) => format!(
+                "babble of {BABBLE_TALKERS} talkers at {snr:.0} dB SNR re active speech level"
+            ),
             Step::Stereo => "stereo (dual mono, right -1 dB)".to_string(),
         }
     }
@@ -211,6 +220,18 @@ pub fn conditions() -> Vec<Condition> {
             }),
         },
         Condition {
+            name: "pink-snr10",
+            quick: false,
+            steps: vec![Step::Pink(10.0)],
+            encode: None,
+        },
+        Condition {
+            name: "babble-snr10",
+            quick: false,
+            steps: vec![Step::Babble(10.0)],
+            encode: None,
+        },
+        Condition {
             name: "conference",
             quick: false,
             steps: vec![Step::Resample(48_000), Step::Stereo],
@@ -246,13 +267,28 @@ impl Signal {
     }
 }
 
+/// Talkers in a babble: six, the number at which single voices stop being intelligible and
+/// babble becomes a noise (Krishnamurthy & Hansen 2009, "Babble noise: modeling, analysis, and
+/// applications", IEEE TASLP 17(7)).
+pub const BABBLE_TALKERS: usize = 6;
+
+/// What the noise steps draw from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoiseSources<'a> {
+    /// Background noise recordings ([`Step::Noise`]).
+    pub noise: &'a [Recording],
+    /// Speech recordings no archive holds ([`Step::Babble`]): babble of archived speech would
+    /// be matched, truly, to the archive.
+    pub talkers: &'a [Recording],
+}
+
 /// Runs the Rust steps on a clean clip; returns the signal and the truth with times scaled by any
 /// speed change.
 pub fn apply_steps(
     samples: &[f32],
     truth: ClipTruth,
     steps: &[Step],
-    noise: &[Recording],
+    sources: NoiseSources<'_>,
     seed: u64,
 ) -> (Signal, ClipTruth) {
     let mut signal = Signal {
@@ -277,10 +313,18 @@ pub fn apply_steps(
                 signal.channels = 1;
                 truth = truth.sped_up(f64::from(per_mille) / 1000.0);
             }
-            Step::Noise(snr_db) => {
+            Step::Noise(snr_db) | Step::Pink(snr_db) | Step::Babble(snr_db) => {
                 let mono = signal.first_channel();
                 let speech_db = active_level_db(&mono, signal.rate_hz).unwrap_or(rms_db(&mono));
-                let bed = noise_bed(mono.len(), signal.rate_hz, noise, seed, &truth.clip);
+                let (len, rate) = (mono.len(), signal.rate_hz);
+                let bed = match *step {
+                    Step::Noise(_) => noise_bed(len, rate, sources.noise, seed, &truth.clip),
+                    Step::Pink(_) => pink_noise(
+                        len,
+                        Rng::derive(seed, &format!("pink-step/{}", truth.clip)).next_u64(),
+                    ),
+                    _ => babble_bed(len, rate, sources.talkers, seed, &truth),
+                };
                 let mut noisy = mono;
                 add_at_level(&mut noisy, &bed, speech_db - snr_db);
                 signal.samples = noisy;
@@ -315,6 +359,50 @@ fn resample(x: &[f32], in_hz: u32, out_hz: u32) -> Vec<f32> {
 
 /// Background noise for the noise step: a stretch of a noise recording long enough (at 16 kHz,
 /// resampled), or pink noise.
+/// Babble of `len` samples at `rate_hz`: [`BABBLE_TALKERS`] talkers, each a chain of random
+/// readings from `talkers` (none of the clip's own recordings), from a random point of the first,
+/// brought to one level and summed. Pink noise when no talker is left to draw from.
+fn babble_bed(
+    len: usize,
+    rate_hz: u32,
+    talkers: &[Recording],
+    seed: u64,
+    truth: &ClipTruth,
+) -> Vec<f32> {
+    let mut rng = Rng::derive(seed, &format!("babble-step/{}", truth.clip));
+    let others: Vec<&Recording> = talkers
+        .iter()
+        .filter(|t| truth.pieces.iter().all(|p| p.recording != t.rel_path))
+        .collect();
+    if others.is_empty() {
+        return pink_noise(len, rng.next_u64());
+    }
+    let need = (len as f64 * f64::from(GEN_RATE_HZ) / f64::from(rate_hz)).ceil() as usize + 1;
+    let mut bed = vec![0.0f32; need];
+    for _ in 0..BABBLE_TALKERS {
+        let mut voice: Vec<f32> = Vec::with_capacity(need);
+        while voice.len() < need {
+            let Some(reading) = rng.choose(&others) else {
+                break;
+            };
+            let from = if voice.is_empty() {
+                rng.below(reading.samples.len())
+            } else {
+                0
+            };
+            voice.extend_from_slice(&reading.samples[from..]);
+        }
+        voice.truncate(need);
+        let gain = 10f64.powf(-rms_db(&voice) / 20.0) as f32;
+        for (b, v) in bed.iter_mut().zip(&voice) {
+            *b += gain * v;
+        }
+    }
+    let mut bed = resample(&bed, GEN_RATE_HZ, rate_hz);
+    bed.resize(len, 0.0);
+    bed
+}
+
 fn noise_bed(len: usize, rate_hz: u32, noise: &[Recording], seed: u64, clip: &str) -> Vec<f32> {
     let mut rng = Rng::derive(seed, &format!("noise-step/{clip}"));
     let need = (len as f64 * f64::from(GEN_RATE_HZ) / f64::from(rate_hz)).ceil() as usize + 1;
@@ -437,7 +525,7 @@ pub fn measure_filter_delay(
     {
         return Ok(cached.delay_samples);
     }
-    let (signal, _) = apply_steps(probe, empty_truth(), pre_steps, &[], 0);
+    let (signal, _) = apply_steps(probe, empty_truth(), pre_steps, NoiseSources::default(), 0);
     let input = cache_dir.join(format!("delay-{key:016x}.probe.wav"));
     write_atomic(&input, &wav_bytes(&signal)?)?;
     let output = cache_dir.join(format!("delay-{key:016x}.probe-out.wav"));
@@ -647,9 +735,56 @@ mod tests {
     }
 
     #[test]
+    fn babble_leaves_out_the_clips_own_recording_and_fills_the_clip() {
+        let reading = |rel_path: &str, samples: Vec<f32>| Recording {
+            rel_path: rel_path.to_string(),
+            stem: rel_path.to_string(),
+            speaker: rel_path.to_string(),
+            samples,
+        };
+        // The clip's own reading is a constant (DC); the other talker is a tone without DC.
+        let own = reading("speech/own.flac", vec![1.0; 8_000]);
+        let other = reading(
+            "speech/other.flac",
+            (0..8_000).map(|n| (n as f32 * 0.3).sin()).collect(),
+        );
+        let mut t = truth();
+        t.pieces.push(crate::truth::PieceTruth {
+            recording: own.rel_path.clone(),
+            speaker: own.speaker.clone(),
+            reference: None,
+            master: "unarchived/own.wav".into(),
+            clip_start_s: 0.0,
+            clip_end_s: 2.0,
+            source_start_s: 0.0,
+            source_end_s: 2.0,
+            speed: 1.0,
+            acoustics: crate::acoustics::Acoustics::default(),
+            own_hum_db: 0.0,
+        });
+        let talkers = [own, other];
+        let bed = babble_bed(32_000, GEN_RATE_HZ, &talkers, 5, &t);
+        assert_eq!(bed.len(), 32_000);
+        let mean = bed.iter().map(|&v| f64::from(v)).sum::<f64>() / bed.len() as f64;
+        let rms =
+            (bed.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / bed.len() as f64).sqrt();
+        assert!(rms > 1.0, "six talkers at unit level: {rms}");
+        assert!(
+            mean.abs() < 0.05 * rms,
+            "the clip's own reading leaked in: mean {mean}"
+        );
+    }
+
+    #[test]
     fn apply_steps_speed_scales_the_truth_and_the_length() {
         let x: Vec<f32> = (0..16_000).map(|n| (n as f32 * 0.01).sin()).collect();
-        let (signal, t) = apply_steps(&x, truth(), &[Step::Speed(1040)], &[], 1);
+        let (signal, t) = apply_steps(
+            &x,
+            truth(),
+            &[Step::Speed(1040)],
+            NoiseSources::default(),
+            1,
+        );
         assert_eq!(signal.samples.len(), 15_385); // round(16000 / 1.04)
         assert!((t.splices[0].time_s - 1.0 / 1.04).abs() < 1e-12);
         assert!((t.duration_s - 15_385.0 / 16_000.0).abs() < 1e-12);
@@ -660,7 +795,7 @@ mod tests {
         let mut rng = Rng::new(2);
         let x: Vec<f32> = (0..16_000).map(|_| rng.normal() as f32 * 0.1).collect();
         let steps = [Step::Gain(-6.0), Step::Resample(44_100), Step::Stereo];
-        let (signal, t) = apply_steps(&x, truth(), &steps, &[], 1);
+        let (signal, t) = apply_steps(&x, truth(), &steps, NoiseSources::default(), 1);
         assert_eq!((signal.rate_hz, signal.channels), (44_100, 2));
         assert_eq!(t.splices[0].time_s, 1.0);
         let back = resample(&signal.first_channel(), 44_100, 16_000);

@@ -40,7 +40,7 @@ mod tables;
 mod truth;
 
 use chains::{Condition, Signal};
-use corpus::Corpus;
+use corpus::{Corpus, Recording};
 use files::{prune, write_atomic, write_json};
 use generate::Benchmark;
 use score::{Asserted, ClipScore, parse_report, score_clip};
@@ -453,6 +453,18 @@ fn render_all(
 ) -> Result<(Vec<Rendered>, u64), String> {
     let mut rendered = Vec::new();
     let mut encodes = 0;
+    // Babble talks with the readings no archive holds.
+    let talkers: Vec<Recording> = corpus
+        .speech
+        .iter()
+        .filter(|r| {
+            bench
+                .sources
+                .iter()
+                .any(|s| s.rel_path == r.rel_path && !s.archived)
+        })
+        .cloned()
+        .collect();
     for condition in conditions {
         let clip_dir = dir.join("clips").join(condition.name);
         let cache_dir = dir.join("cache").join(condition.name);
@@ -493,7 +505,10 @@ fn render_all(
                     &clip.samples,
                     clip.truth.clone(),
                     &condition.steps,
-                    &corpus.noise,
+                    chains::NoiseSources {
+                        noise: &corpus.noise,
+                        talkers: &talkers,
+                    },
                     SEED,
                 );
                 let stem = format!("{}--{}", clip.id, condition.name);
@@ -775,8 +790,13 @@ mod tests {
             let mut truths = Vec::new();
             for c in &conditions {
                 for clip in &bench.clips {
-                    let (_, mut t) =
-                        chains::apply_steps(&clip.samples, clip.truth.clone(), &c.steps, &[], SEED);
+                    let (_, mut t) = chains::apply_steps(
+                        &clip.samples,
+                        clip.truth.clone(),
+                        &c.steps,
+                        chains::NoiseSources::default(),
+                        SEED,
+                    );
                     t.condition = c.name.to_string();
                     truths.push(t);
                 }
