@@ -345,3 +345,40 @@ fn analyze_json_to_dev_stdout_writes_directly() {
         "the summary follows on stdout: {stdout}"
     );
 }
+
+#[test]
+fn cue_tracks_writes_one_json_line_per_clip_and_an_error_line_for_a_bad_one() {
+    let out = run(example("cue_tracks")
+        .arg(testdata("speech/jfk_inaugural_1961_excerpt.flac"))
+        .arg(testdata("bad/empty.mp4")));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let line: serde_json::Value = serde_json::from_str(lines[0]).expect("valid JSON");
+    let keys: Vec<&str> = line["cues"]
+        .as_array()
+        .expect("cues")
+        .iter()
+        .map(|c| c["key"].as_str().expect("key"))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "noise_floor",
+            "channel",
+            "enf",
+            "codec",
+            "waveform",
+            "reverb"
+        ]
+    );
+    // The 1961 broadcast carries 60 Hz hum: the ENF track is usable, one value per 50 ms.
+    let enf = &line["cues"][2];
+    assert_eq!(enf["usability"]["usable"], true, "{}", enf["usability"]);
+    let values = enf["values"].as_array().expect("values").len();
+    assert!((215..=225).contains(&values), "{values}");
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("empty.mp4"), "{stderr}");
+}
