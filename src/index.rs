@@ -578,11 +578,10 @@ impl Index {
                         ref_frames,
                         &search,
                     );
-                    let signatures = if runs.is_empty() {
+                    if runs.is_empty() {
                         continue;
-                    } else {
-                        segment.signatures(local)
-                    };
+                    }
+                    let signatures = segment.signatures(local);
                     for mut run in runs {
                         refine_run(&mut run, &fingerprint.signatures, &signatures, &search);
                         matches.push(Match::from_run(&run, frame_s, &entry.name, false));
@@ -590,13 +589,13 @@ impl Index {
                 }
             };
             match collect_hits(segment, fingerprint, 0..segment.refs(), budget) {
-                Some(hits) => search_references(0, hits),
-                None => {
-                    for range in hit_groups(&count_hits(segment, fingerprint), budget) {
+                Ok(hits) => search_references(0, hits),
+                Err(counts) => {
+                    for range in hit_groups(&counts, budget) {
                         let first = range.start;
-                        let hits =
-                            collect_hits(segment, fingerprint, range, u64::MAX).unwrap_or_default();
-                        search_references(first, hits);
+                        if let Ok(hits) = collect_hits(segment, fingerprint, range, u64::MAX) {
+                            search_references(first, hits);
+                        }
                     }
                 }
             }
@@ -740,48 +739,46 @@ fn for_each_posting(
     }
 }
 
-/// The hits of the references `locals` of `segment`, one list per reference in order; `None`
-/// as soon as there are more than `budget`.
+/// The hits of the references `locals` of `segment`, one list per reference in order; past
+/// `budget` hits it stops keeping them and gives instead how many hits each reference of the
+/// range gathers, for [`hit_groups`] (one lookup pass either way).
 fn collect_hits(
     segment: &Segment,
     fingerprint: &Fingerprint,
     locals: std::ops::Range<usize>,
     budget: u64,
-) -> Option<Vec<Vec<Hit>>> {
+) -> std::result::Result<Vec<Vec<Hit>>, Vec<u64>> {
     let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); locals.len()];
+    let mut counts = vec![0u64; locals.len()];
     let mut total = 0u64;
-    let mut over = false;
     for_each_posting(segment, fingerprint, |l, local, frame, span| {
-        let Some(list) = usize::from(local)
+        let Some(i) = usize::from(local)
             .checked_sub(locals.start)
-            .and_then(|i| hits.get_mut(i))
+            .filter(|&i| i < counts.len())
         else {
             return;
         };
+        counts[i] += 1;
         total += 1;
         if total > budget {
-            over = true;
+            // Over the budget: free what was kept, once, and only count from here on.
+            if total == budget + 1 {
+                hits = Vec::new();
+            }
             return;
         }
-        list.push(Hit {
+        hits[i].push(Hit {
             tq: l.frame,
             sq: l.span_frames,
             tr: frame,
             sr: u16::from(span),
         });
     });
-    (!over).then_some(hits)
-}
-
-/// How many hits each reference of `segment` gathers for the clip.
-fn count_hits(segment: &Segment, fingerprint: &Fingerprint) -> Vec<u64> {
-    let mut counts = vec![0u64; segment.refs()];
-    for_each_posting(segment, fingerprint, |_, local, _, _| {
-        if let Some(c) = counts.get_mut(usize::from(local)) {
-            *c += 1;
-        }
-    });
-    counts
+    if total > budget {
+        Err(counts)
+    } else {
+        Ok(hits)
+    }
 }
 
 /// Consecutive references grouped so that each group's hits stay within `budget` (a reference
@@ -1299,7 +1296,10 @@ mod tests {
         let largest = index
             .segments
             .iter()
-            .flat_map(|segment| count_hits(segment, &fingerprint))
+            .flat_map(|segment| {
+                // A budget of 0: the hits of each reference are counted, not kept.
+                collect_hits(segment, &fingerprint, 0..segment.refs(), 0).unwrap_err()
+            })
             .max()
             .expect("references");
         // A budget below every reference's hits: one pass per reference.

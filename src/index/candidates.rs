@@ -50,7 +50,10 @@
 //! anchors, which can only add to a count: more bands, none lost, and memory stays bounded.
 #![forbid(unsafe_code)]
 
-use super::matching::{Hit, LineSearch, log10_poisson_tail};
+// Span disagreement allowed beyond the speed limit: `find_runs`' own span tolerance.
+use super::matching::{
+    Hit, LineSearch, SPAN_JITTER_FRACTION, SPAN_JITTER_FRAMES, log10_poisson_tail,
+};
 
 /// Clip frames per cell: 2.05 s at 125 frames per second, about the shortest piece the issue
 /// asks for (2 s). A power of two, so a hit's window is a shift.
@@ -63,11 +66,6 @@ const CHANCE_CANDIDATES: f64 = 0.01;
 /// The shortest run whose assertion the threshold guarantees (seconds): half the issue's
 /// shortest piece of 2 s, as the edges of a short piece in noise lose their anchors first.
 const SHORTEST_RUN_S: f64 = 1.0;
-/// Span disagreement allowed beyond the speed limit: `find_runs`' own span tolerance
-/// (`SPAN_JITTER_FRAMES`, `SPAN_JITTER_FRACTION` there).
-const SPAN_SLACK_FRAMES: f64 = 2.0;
-/// See [`SPAN_SLACK_FRAMES`].
-const SPAN_SLACK_FRACTION: f64 = 0.02;
 /// Most cell counters (16 MiB of `u32`); a larger grid shares them.
 const MAX_TABLE_CELLS: usize = 1 << 22;
 /// Counters cleared in the time of one scattered write (`fill` against a loop over the hits;
@@ -107,10 +105,10 @@ impl CandidateVote {
         if hits.len() < search.min_support {
             return;
         }
-        let max_deviation = search.max_speed_deviation + SPAN_SLACK_FRACTION;
+        let max_deviation = search.max_speed_deviation + SPAN_JITTER_FRACTION;
         let votes = |h: &Hit| {
             let (sq, sr) = (f64::from(h.sq), f64::from(h.sr));
-            (sr - sq).abs() <= SPAN_SLACK_FRAMES + max_deviation * sq
+            (sr - sq).abs() <= SPAN_JITTER_FRAMES + max_deviation * sq
         };
         let voting = hits.iter().filter(|h| votes(h)).count();
         let windows = u64::from(clip_frames / WINDOW_FRAMES) + 1;

@@ -119,9 +119,9 @@ const SPEED_CELL: f64 = 1.0 / SPEED_CELLS_PER_UNIT as f64;
 const OFFSET_CELL: f64 = 16.0;
 /// A supporting hit's reference span may differ from speed × its clip span by this many frames
 /// (each end peak jitters by a frame) plus this fraction (the speed estimate's error).
-const SPAN_JITTER_FRAMES: f64 = 2.0;
+pub(super) const SPAN_JITTER_FRAMES: f64 = 2.0;
 /// See [`SPAN_JITTER_FRAMES`].
-const SPAN_JITTER_FRACTION: f64 = 0.02;
+pub(super) const SPAN_JITTER_FRACTION: f64 = 0.02;
 
 /// Half-width in frames of the control region beside a line (320 ms): wide enough to count
 /// chance hits, narrow enough to measure them where the line is.
