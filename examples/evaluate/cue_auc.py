@@ -8,44 +8,29 @@ For every clip in tracks.jsonl whose truth file (CLIP with .truth.json) exists, 
 strength (value/(value+scale) times confidence, as CueTrack::strength) is read as the maximum within
 ±TOL of every true cut (positives) and at every instant further than 1 s from any cut, sampled
 every 0.25 s (negatives). Prints, per cue, AUC over all clips and over clips where the cue was
-usable, with the counts. --hum keeps clips whose source pieces carry mains hum (yes) or none (no):
-the benchmark's synthetic hum, or with --corpus also the recording's own hum (a long-FFT line test).
+usable, with the counts, and where the cue's peak near each cut lies. --hum keeps clips whose source pieces carry mains hum (yes) or none (no):
+the hum the benchmark added, or the recording's own (the truth's `own_hum_db`).
 """
 import argparse
 import json
 import os
-import subprocess
-
-import numpy as np
 
 TOL_S = 0.05
+# Peak placement: the strongest instant within this of a cut, counted when at least PEAK_STRENGTH.
+PEAK_REACH_S = 0.5
+PEAK_STRENGTH = 0.3
 NEG_STEP_S = 0.25
 NEG_GUARD_S = 1.0
 
 
-# A recording carries hum of its own when a mains line (50/60 Hz or their 2nd/3rd harmonic) stands
-# this many dB above the strongest bin 3-8 Hz below it in the whole recording's spectrum (0.5 Hz
-# bins or finer): many LibriSpeech/LibriVox readings do.
-INHERENT_HUM_DB = 12.0
-_inherent = {}
+# A piece's recording carries hum of its own at this many dB and more (the benchmark's truth
+# records it as `own_hum_db`; corpus.rs, OWN_HUM_DB).
+OWN_HUM_DB = 12.0
 
 
-def inherent_hum(corpus, recording):
-    """True when the corpus recording itself carries mains hum (long-FFT line test)."""
-    if recording not in _inherent:
-        raw = subprocess.run(["ffmpeg", "-v", "quiet", "-i", os.path.join(corpus, recording),
-                              "-ac", "1", "-ar", "16000", "-f", "s16le", "-"],
-                             capture_output=True, check=True).stdout
-        x = np.frombuffer(raw, dtype=np.int16).astype(float)
-        power = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2 + 1e-9
-        f = np.fft.rfftfreq(len(x), 1 / 16000)
-        best = -99.0
-        for line in (50, 60, 100, 120, 150, 180):
-            peak = power[(f >= line - 0.5) & (f < line + 0.5)].max()
-            side = power[(f >= line - 8) & (f < line - 3)].max()
-            best = max(best, 10 * np.log10(peak / side))
-        _inherent[recording] = best >= INHERENT_HUM_DB
-    return _inherent[recording]
+def has_hum(piece):
+    """Whether the piece's source carries mains hum: added by the benchmark, or its own."""
+    return bool(piece["acoustics"]["hum"]) or piece.get("own_hum_db", 0.0) >= OWN_HUM_DB
 
 
 def strength(track, i):
@@ -59,6 +44,17 @@ def window_max(track, t0, t1):
     a = max(0, int((t0 - track["start_s"]) / track["step_s"]))
     b = min(n - 1, int((t1 - track["start_s"]) / track["step_s"]) + 1)
     return max((strength(track, i) for i in range(a, b + 1)), default=0.0)
+
+
+def peak_error(track, cut):
+    """|time − cut| of the track's strongest instant within PEAK_REACH_S of `cut`, or None when
+    that instant is weaker than PEAK_STRENGTH."""
+    best = None
+    for i in range(len(track["values"])):
+        t = track["start_s"] + i * track["step_s"]
+        if abs(t - cut) <= PEAK_REACH_S and (best is None or strength(track, i) > best[0]):
+            best = (strength(track, i), abs(t - cut))
+    return best[1] if best and best[0] > PEAK_STRENGTH else None
 
 
 def auc(pos, neg):
@@ -84,7 +80,6 @@ def main():
     ap.add_argument("--split", default="train")
     ap.add_argument("--hum", default="any", choices=["yes", "no", "any"])
     ap.add_argument("--kind", default="any", help="clip kind (deletion, reassembled, ...)")
-    ap.add_argument("--corpus", help="corpus folder: count the recordings' own hum as hum")
     args = ap.parse_args()
     data = {}
     for line in open(args.tracks):
@@ -97,14 +92,13 @@ def main():
             continue
         if args.kind != "any" and truth["kind"] != args.kind:
             continue
-        hum = any(p["acoustics"]["hum"] for p in truth["pieces"])
-        if args.corpus and not hum:
-            hum = any(inherent_hum(args.corpus, p["recording"]) for p in truth["pieces"])
+        hum = any(has_hum(p) for p in truth["pieces"])
         if args.hum != "any" and hum != (args.hum == "yes"):
             continue
         cuts = [s["time_s"] for s in truth["splices"]]
         for track in rec["cues"]:
-            d = data.setdefault(track["key"], {"pos": [], "neg": [], "upos": [], "uneg": []})
+            d = data.setdefault(track["key"],
+                                {"pos": [], "neg": [], "upos": [], "uneg": [], "errors": []})
             usable = track["usability"]["usable"]
             pos = [window_max(track, c - TOL_S, c + TOL_S) for c in cuts]
             neg = []
@@ -118,12 +112,27 @@ def main():
             if usable:
                 d["upos"] += pos
                 d["uneg"] += neg
+                d["errors"] += [e for e in (peak_error(track, c) for c in cuts) if e is not None]
     print(f"split {args.split}, hum {args.hum}, kind {args.kind}, ±{TOL_S * 1000:.0f} ms")
     print("| cue | cuts | AUC all | usable cuts | AUC usable |")
     print("|---|---:|---:|---:|---:|")
     for key, d in data.items():
         print(f"| {key} | {len(d['pos'])} | {auc(d['pos'], d['neg']):.3f} | "
               f"{len(d['upos'])} | {auc(d['upos'], d['uneg']):.3f} |")
+    print()
+    print(f"Peak placement where usable: the strongest instant within ±{PEAK_REACH_S} s of each cut, "
+          f"when its strength is at least {PEAK_STRENGTH}")
+    print("| cue | peaks | median error (ms) | within 50 ms | within 100 ms |")
+    print("|---|---:|---:|---:|---:|")
+    for key, d in data.items():
+        e = sorted(d["errors"])
+        if not e:
+            print(f"| {key} | 0 | n/a | n/a | n/a |")
+            continue
+        mid = len(e) // 2
+        median = e[mid] if len(e) % 2 else (e[mid - 1] + e[mid]) / 2
+        share = lambda tol: sum(x <= tol for x in e) / len(e)
+        print(f"| {key} | {len(e)} | {median * 1000:.0f} | {share(0.05):.2f} | {share(0.1):.2f} |")
 
 
 if __name__ == "__main__":
