@@ -538,6 +538,7 @@ impl Index {
         let clip_frames = u32::try_from(fingerprint.frames).unwrap_or(u32::MAX);
         let search = LineSearch {
             frames_per_s: 1.0 / frame_s,
+            searched_frames: self.searched_frames(clip_frames),
             ..LineSearch::default()
         };
         let mut matches = Vec::new();
@@ -602,6 +603,28 @@ impl Index {
         }
         matches.sort_by(Match::strongest_first);
         Ok(suppress_covered(matches))
+    }
+
+    /// The alignments a query of `clip_frames` frames tests in this index, in frames: each live
+    /// reference's frames plus the clip's (see [`LineSearch::searched_frames`]).
+    fn searched_frames(&self, clip_frames: u32) -> f64 {
+        let mut total = 0.0;
+        for (segment, file) in self.segments.iter().zip(&self.manifest.segments) {
+            for r in self
+                .manifest
+                .references
+                .iter()
+                .filter(|r| r.segment == file.file)
+            {
+                let frames = if usize::from(r.local) < segment.refs() {
+                    segment.ref_frames(usize::from(r.local))
+                } else {
+                    0
+                };
+                total += f64::from(frames) + f64::from(clip_frames);
+            }
+        }
+        total
     }
 
     /// Decodes and fingerprints the clip at `path` with this index's settings and queries it.

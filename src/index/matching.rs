@@ -39,6 +39,12 @@ pub(crate) struct LineSearch {
     pub min_support: usize,
     /// Frames per second of the fingerprints (125 at a 128-sample hop and 16 kHz).
     pub frames_per_s: f64,
+    /// The alignments the whole query tests, in frames: the sum over every reference searched
+    /// of its frames plus the clip's. A line found in one reference competes with the lines of
+    /// all of them (the look-elsewhere effect: an archive of 1 000 references offers 1 000 times
+    /// the chances of one), so a run's chance probability is corrected for all of them. 0 (the
+    /// default) counts the one reference alone.
+    pub searched_frames: f64,
 }
 
 impl Default for LineSearch {
@@ -49,6 +55,7 @@ impl Default for LineSearch {
             max_gap_frames: 250,
             min_support: 4,
             frames_per_s: 125.0,
+            searched_frames: 0.0,
         }
     }
 }
@@ -59,11 +66,13 @@ impl LineSearch {
         2.0 * self.support_frames + 1.0
     }
 
-    /// Lines in effect tested for one reference: every offset cell of the band width, every
-    /// speed cell (the multiple-test correction of a run's chance probability).
+    /// Lines in effect tested: every offset cell of the band width, every speed cell, in this
+    /// reference and (see [`LineSearch::searched_frames`]) every other one searched (the
+    /// multiple-test correction of a run's chance probability).
     fn lines_tested(&self, clip_frames: u32, ref_frames: u32) -> f64 {
         let speed_cells = (2.0 * self.max_speed_deviation / SPEED_CELL).ceil() + 1.0;
-        (f64::from(ref_frames.max(1)) + f64::from(clip_frames)) / self.band_frames() * speed_cells
+        let own = f64::from(ref_frames.max(1)) + f64::from(clip_frames);
+        own.max(self.searched_frames) / self.band_frames() * speed_cells
     }
 
     /// How far from a line, in frames of reference time, [`find_runs`] looks at hits: the
@@ -534,6 +543,39 @@ mod tests {
         assert!(
             runs.iter().skip(1).all(|r| r.log10_chance > -3.0),
             "no other strong run: {runs:?}"
+        );
+    }
+
+    #[test]
+    fn a_run_weakens_by_the_archive_it_was_searched_in() {
+        // A line (30 anchors over 2.5 s) in a reference of 1 000 s queried with a 10 s clip:
+        // searched alone, and as one of a thousand such references. The chance probability
+        // grows by the ratio of the alignments searched, 1000 × (125 000 + 1 250) / 126 250.
+        let hits: Vec<Hit> = (0..30)
+            .map(|k| Hit {
+                tq: 300 + 10 * k,
+                sq: 30,
+                tr: 40_000 + 10 * k,
+                sr: 30,
+            })
+            .collect();
+        let (clip, reference) = (1_250, 125_000);
+        let alone = LineSearch::default();
+        let archive = LineSearch {
+            searched_frames: 1000.0 * f64::from(reference + clip),
+            ..LineSearch::default()
+        };
+        let alone_run = &find_runs(hits.clone(), 0, clip, reference, &alone)[0];
+        let archive_run = &find_runs(hits, 0, clip, reference, &archive)[0];
+        assert!(alone_run.log10_chance < -4.0, "{alone_run:?}");
+        assert!(
+            (archive_run.log10_chance - alone_run.log10_chance - 3.0).abs() < 1e-9,
+            "{alone_run:?} {archive_run:?}"
+        );
+        // A larger archive asks more anchors of a run before it can be asserted.
+        assert!(
+            archive.fewest_assertable_anchors(125.0, clip, reference)
+                > alone.fewest_assertable_anchors(125.0, clip, reference)
         );
     }
 
