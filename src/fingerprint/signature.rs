@@ -82,7 +82,9 @@ impl SignatureBuilder {
             let band = &row[lo.min(row.len())..hi.min(row.len())];
             for &db in band {
                 if db.is_finite() {
-                    *p += 10f64.powf(f64::from(db) / 10.0);
+                    // dB to power: e^(db · ln 10 / 10) in single precision (a double `powf` per
+                    // bin was a tenth of the fingerprint's time; the band sums stay in double).
+                    *p += f64::from((db * (std::f32::consts::LN_10 / 10.0)).exp());
                 }
                 self.loudest_db = self.loudest_db.max(db);
             }
