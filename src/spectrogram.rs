@@ -30,6 +30,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// dB per doubling of power: 10 · log10 2.
+const DB_PER_OCTAVE_OF_POWER: f32 = 10.0 * std::f32::consts::LOG10_2;
+
 /// How many input samples a [`SpectrogramStream`] copies into its buffer at a time. Bounds the
 /// buffer at `window_samples + STREAM_CHUNK_SAMPLES` whatever slice the caller pushes; with 2^14,
 /// moving the unconsumed tail (under one window) to the front after each chunk copies at most
@@ -569,8 +572,10 @@ impl FrameTransform {
             let power = c.norm_sqr() * scale;
             // Written as a comparison so that silence reads exactly FLOOR_DB, and a NaN power (from
             // NaN samples) reads as the floor rather than spreading.
+            // 10 · log10 p as (10 · log10 2) · log2 p: glibc's log2f is its fast table-driven
+            // one, log10f the old generic one (a tenth of a fingerprint's time).
             *level = if power > self.floor_power {
-                10.0 * power.log10()
+                DB_PER_OCTAVE_OF_POWER * power.log2()
             } else {
                 Spectrogram::FLOOR_DB
             };
