@@ -17,7 +17,7 @@ use crate::decode::{
     Audio, AudioReader, DEFAULT_MAX_DURATION_S, DecodeOptions, MAX_SAMPLE_RATE_HZ,
 };
 use crate::error::{Error, Result};
-use crate::fingerprint::{Fingerprint, FingerprintBuilder};
+use crate::fingerprint::{BackgroundFingerprint, Fingerprint};
 use crate::index::{Index, IndexSettings, Match, within_clip_matches};
 use crate::render::{Band, Marker, Picture, RenderOptions, Track};
 use crate::report::{ArchiveInfo, Report, SCHEMA, segments_from_splices};
@@ -612,7 +612,7 @@ struct Decoded {
 struct Stages {
     spectrogram: SpectrogramStream,
     picture: Picture,
-    fingerprint: FingerprintBuilder,
+    fingerprint: BackgroundFingerprint,
     /// The splice cues; native-rate samples go straight to `cues.push_native`.
     cues: CueSet,
 }
@@ -626,7 +626,8 @@ impl Stages {
     ) -> Result<Stages> {
         let rate = config.analysis_rate_hz;
         // The settings equal the configuration's rate and spectrogram (`fingerprint_settings`).
-        let fingerprint = settings.fingerprint_builder()?.expanded_for_query();
+        let fingerprint =
+            BackgroundFingerprint::start(settings.fingerprint_builder()?.expanded_for_query());
         Ok(Stages {
             spectrogram: SpectrogramStream::new(
                 rate,

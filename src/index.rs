@@ -40,7 +40,9 @@ use serde::{Deserialize, Serialize};
 use crate::container::ContainerFacts;
 use crate::decode::{Audio, AudioInfo, AudioReader, DecodeOptions};
 use crate::error::{Error, Result};
-use crate::fingerprint::{Fingerprint, FingerprintBuilder, FingerprintConfig, Landmark};
+use crate::fingerprint::{
+    BackgroundFingerprint, Fingerprint, FingerprintBuilder, FingerprintConfig, Landmark,
+};
 use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono};
 use crate::spectrogram::{Spectrogram, SpectrogramConfig, SpectrogramStream};
 
@@ -59,9 +61,6 @@ const MANIFEST_VERSION: u32 = 1;
 const MERGE_RATIO: f64 = 0.5;
 /// Frames per spectrogram block while fingerprinting a reference.
 const INGEST_BLOCK_FRAMES: usize = 256;
-/// Spectrogram blocks in flight between the STFT and the peak picking of
-/// [`fingerprint_reader`] (4 × 256 frames × 257 bins × 4 B: about 1 MB).
-const PIPELINE_BLOCKS: usize = 4;
 /// How often a reader retries when a writer replaced the manifest under it.
 const OPEN_RETRIES: usize = 8;
 
@@ -954,10 +953,7 @@ impl Fingerprinter {
 /// native sample count.
 ///
 /// Three stages run at once: the reader's decoding thread, this thread (mixing, resampling and
-/// the STFT) and a thread of its own for the peaks, triplets and signatures, joined by a channel
-/// of [`PIPELINE_BLOCKS`] spectrogram blocks. On two cores the two halves of the work after
-/// decoding take turns with the decoder instead of queueing behind each other (ingest of a
-/// 10-minute AAC file: 1.42 → 1.26 × fpcalc's wall time, see `benches/README.md`).
+/// the STFT) and a [`BackgroundFingerprint`] for the peaks, triplets and signatures.
 pub(crate) fn fingerprint_reader(
     reader: AudioReader,
     settings: &IndexSettings,
@@ -973,34 +969,20 @@ pub(crate) fn fingerprint_reader(
     if expand {
         builder = builder.expanded_for_query();
     }
-    let (blocks, received) = std::sync::mpsc::sync_channel::<Spectrogram>(PIPELINE_BLOCKS);
-    std::thread::scope(|scope| {
-        let peaks = scope.spawn(move || {
-            for block in received {
-                builder.push(&block);
-            }
-            builder.finish()
-        });
-        let send = |s: &Spectrogram| {
-            // The receiver lives until its thread ends; a send fails only if it panicked, and
-            // the join below passes that on.
-            let _ = blocks.send(s.clone());
-            Ok(())
-        };
-        let fed = (|| {
-            while let Some(block) = stream.next_block()? {
-                spectrogram.push(block, send)?;
-            }
-            spectrogram.finish(send)
-        })();
-        drop(blocks);
-        // A panic there is a bug, and goes on as one, as it would have on this thread.
-        let fingerprint = peaks
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        fed?;
-        Ok((fingerprint, stream.info().clone(), stream.native_samples()))
-    })
+    let mut peaks = BackgroundFingerprint::start(builder);
+    let mut send = |s: &Spectrogram| {
+        peaks.push(s);
+        Ok(())
+    };
+    let fed = (|| {
+        while let Some(block) = stream.next_block()? {
+            spectrogram.push(block, &mut send)?;
+        }
+        spectrogram.finish(&mut send)
+    })();
+    let fingerprint = peaks.finish();
+    fed?;
+    Ok((fingerprint, stream.info().clone(), stream.native_samples()))
 }
 
 /// Fingerprints decoded (or generated) audio with `settings`.
