@@ -585,8 +585,11 @@ impl Index {
                         continue;
                     }
                     let signatures = segment.signatures(local);
-                    for mut run in runs {
-                        refine_run(&mut run, &fingerprint.signatures, &signatures, &search);
+                    let mut runs = runs;
+                    for run in &mut runs {
+                        refine_run(run, &fingerprint.signatures, &signatures, &search);
+                    }
+                    for run in join_collinear(runs, &search) {
                         matches.push(Match::from_run(&run, frame_s, &entry.name, false));
                     }
                 }
@@ -868,6 +871,32 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
         })
         .collect();
     suppress_covered(matches)
+}
+
+/// Runs of one reference on one line whose placed edges meet or overlap, joined into one. The
+/// line search splits a line's supports where the clip has no landmark for 2 s (a long pause);
+/// when the signatures then carry both edges across that gap, nothing in it is other audio,
+/// and it is one piece: two matches would claim an edit inside it.
+fn join_collinear(mut runs: Vec<matching::Run>, search: &LineSearch) -> Vec<matching::Run> {
+    runs.sort_by_key(|r| r.tq_start);
+    let mut joined: Vec<matching::Run> = Vec::with_capacity(runs.len());
+    for run in runs {
+        let at = f64::from(run.tq_start);
+        let meets = |earlier: &matching::Run| {
+            let apart = (earlier.speed * at + earlier.offset - (run.speed * at + run.offset)).abs();
+            run.tq_start <= earlier.tq_end && apart <= search.support_frames
+        };
+        // Other runs (other lines, chance) may lie between two halves of one piece.
+        match joined.iter_mut().find(|earlier| meets(earlier)) {
+            Some(earlier) => {
+                earlier.tq_end = earlier.tq_end.max(run.tq_end);
+                earlier.support += run.support;
+                earlier.log10_chance = earlier.log10_chance.min(run.log10_chance);
+            }
+            None => joined.push(run),
+        }
+    }
+    joined
 }
 
 /// Moves a run's edges to where the frame signatures place them (unchanged without signatures).
@@ -1281,6 +1310,36 @@ fn delete_unnamed_segments(dir: &Path, manifest: &Manifest) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn collinear_runs_that_meet_are_joined_across_other_runs() {
+        let search = LineSearch::default();
+        let run = |tq_start, tq_end, offset, log10_chance| matching::Run {
+            speed: 1.0,
+            offset,
+            tq_start,
+            tq_end,
+            support: 10,
+            log10_chance,
+        };
+        let runs = vec![
+            run(5_000, 9_000, 1_000.0, -9.0),
+            run(0, 5_100, 1_000.0, -20.0),
+            // A chance run on another line between them, and a piece of the same reference
+            // 2 s later in it (a deletion) that meets the second: neither is joined.
+            run(2_000, 2_100, 40_000.0, -0.1),
+            run(9_000, 12_000, 1_250.0, -12.0),
+        ];
+        let joined = join_collinear(runs, &search);
+        assert_eq!(joined.len(), 3, "{joined:?}");
+        assert_eq!((joined[0].tq_start, joined[0].tq_end), (0, 9_000));
+        assert_eq!((joined[0].support, joined[0].log10_chance), (20, -20.0));
+        assert!(
+            joined
+                .iter()
+                .any(|r| r.offset == 1_250.0 && r.tq_start == 9_000)
+        );
+    }
     use super::*;
 
     #[test]
