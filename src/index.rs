@@ -44,7 +44,7 @@ use crate::fingerprint::{
     BackgroundFingerprint, Fingerprint, FingerprintBuilder, FingerprintConfig, Landmark,
 };
 use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono};
-use crate::spectrogram::{Spectrogram, SpectrogramConfig, SpectrogramStream};
+use crate::spectrogram::{SpectrogramConfig, SpectrogramStream};
 
 use candidates::CandidateVote;
 use matching::{Hit, LineSearch};
@@ -574,7 +574,7 @@ impl Index {
                     if near.is_empty() {
                         continue;
                     }
-                    let runs = matching::find_runs(
+                    let mut runs = matching::find_runs(
                         std::mem::take(&mut near),
                         list.len(),
                         clip_frames,
@@ -585,7 +585,6 @@ impl Index {
                         continue;
                     }
                     let signatures = segment.signatures(local);
-                    let mut runs = runs;
                     for run in &mut runs {
                         refine_run(run, &fingerprint.signatures, &signatures, &search);
                     }
@@ -941,10 +940,11 @@ pub struct Metadata {
     pub container: Option<ContainerFacts>,
 }
 
-/// Streams mono blocks at the analysis rate into a fingerprint made with `settings`.
+/// Streams mono blocks at the analysis rate into a fingerprint made with `settings`: the STFT
+/// on the caller's thread, the peaks, triplets and signatures on a [`BackgroundFingerprint`].
 struct Fingerprinter {
     spectrogram: SpectrogramStream,
-    builder: FingerprintBuilder,
+    peaks: BackgroundFingerprint,
 }
 
 impl Fingerprinter {
@@ -956,62 +956,46 @@ impl Fingerprinter {
         }
         Ok(Fingerprinter {
             spectrogram: SpectrogramStream::new(rate, &settings.spectrogram, INGEST_BLOCK_FRAMES)?,
-            builder,
+            peaks: BackgroundFingerprint::start(builder),
         })
     }
 
     fn push(&mut self, samples: &[f32]) -> Result<()> {
-        let builder = &mut self.builder;
+        let peaks = &mut self.peaks;
         self.spectrogram.push(samples, |s| {
-            builder.push(s);
+            peaks.push(s);
             Ok(())
         })
     }
 
     fn finish(mut self) -> Result<Fingerprint> {
-        let builder = &mut self.builder;
+        let peaks = &mut self.peaks;
         self.spectrogram.finish(|s| {
-            builder.push(s);
+            peaks.push(s);
             Ok(())
         })?;
-        Ok(self.builder.finish())
+        Ok(self.peaks.finish())
     }
 }
 
 /// Fingerprints everything `reader` decodes with `settings`; also returns the audio info and the
-/// native sample count.
-///
-/// Three stages run at once: the reader's decoding thread, this thread (mixing, resampling and
-/// the STFT) and a [`BackgroundFingerprint`] for the peaks, triplets and signatures.
+/// native sample count. Three stages run at once: the reader's decoding thread, this thread
+/// (mixing, resampling and the STFT) and the [`Fingerprinter`]'s peaks thread.
 pub(crate) fn fingerprint_reader(
     reader: AudioReader,
     settings: &IndexSettings,
     expand: bool,
 ) -> Result<(Fingerprint, AudioInfo, u64)> {
     let mut stream = AnalysisStream::new(reader, settings.analysis_rate_hz)?;
-    let mut spectrogram = SpectrogramStream::new(
-        settings.analysis_rate_hz,
-        &settings.spectrogram,
-        INGEST_BLOCK_FRAMES,
-    )?;
-    let mut builder = settings.fingerprint_builder()?;
-    if expand {
-        builder = builder.expanded_for_query();
+    let mut fingerprinter = Fingerprinter::new(settings, expand)?;
+    while let Some(block) = stream.next_block()? {
+        fingerprinter.push(block)?;
     }
-    let mut peaks = BackgroundFingerprint::start(builder);
-    let mut send = |s: &Spectrogram| {
-        peaks.push(s);
-        Ok(())
-    };
-    let fed = (|| {
-        while let Some(block) = stream.next_block()? {
-            spectrogram.push(block, &mut send)?;
-        }
-        spectrogram.finish(&mut send)
-    })();
-    let fingerprint = peaks.finish();
-    fed?;
-    Ok((fingerprint, stream.info().clone(), stream.native_samples()))
+    Ok((
+        fingerprinter.finish()?,
+        stream.info().clone(),
+        stream.native_samples(),
+    ))
 }
 
 /// Fingerprints decoded (or generated) audio with `settings`.
@@ -1310,6 +1294,7 @@ fn delete_unnamed_segments(dir: &Path, manifest: &Manifest) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn collinear_runs_that_meet_are_joined_across_other_runs() {
@@ -1340,7 +1325,6 @@ mod tests {
                 .any(|r| r.offset == 1_250.0 && r.tq_start == 9_000)
         );
     }
-    use super::*;
 
     #[test]
     fn hit_groups_stay_within_the_budget_and_cover_every_reference() {

@@ -94,10 +94,10 @@ pub(crate) struct Segment {
 /// square of a bucket's share while true hits grow with the share alone: dropping common hashes
 /// is the stop list of text retrieval (the inverse-document-frequency argument; Wang 2003 keeps
 /// only distinctive landmarks for the same reason). Measured on real archives
-/// (`target/evaluate/full/index`: 33 recordings; the false-match hunt's 11.8 h): the largest
-/// buckets holding 10 % of the postings are 60–85 of 100 000–500 000 buckets and give 73–83 % of
-/// the chance hits of a query drawn from the same speech; a true match loses about 10 % of its
-/// hits.
+/// (`target/evaluate/full/index`: 33 recordings; the false-match hunt's 11.2 h): the largest
+/// buckets holding 10 % of the postings are 60–85 of 32 000–103 000 non-empty buckets and give
+/// 73–83 % of the chance hits of a query drawn from the same speech; a true match loses about
+/// 10 % of its hits.
 const STOP_FRACTION: f64 = 0.10;
 /// Buckets of at most this many postings are always looked up: in a small index nothing is
 /// common enough to be worth skipping.
