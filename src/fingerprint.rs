@@ -34,6 +34,7 @@ use signature::SignatureBuilder;
 pub use signature::{
     SIGNATURE_BITS, SIGNATURE_FRAMES, agreement as signature_agreement, signature_count,
 };
+pub(crate) use signature::{reliable_agreement, reliable_count};
 
 /// How fingerprints are made. Changing any field changes the hashes: an index records the
 /// configuration it was built with and refuses queries made with another.
@@ -169,6 +170,10 @@ pub struct Fingerprint {
     /// One 16-bit frame signature per [`SIGNATURE_FRAMES`] frames, for placing match edges (see
     /// [`signature_agreement`]).
     pub signatures: Vec<u16>,
+    /// For each signature, its reliable comparison bits: those whose double difference was far
+    /// enough from zero that a little noise cannot flip them (Haitsma & Kalker 2002). A clip's
+    /// edges are placed by these bits alone (a reference's are not stored).
+    pub signature_reliable: Vec<u16>,
 }
 
 impl Fingerprint {
@@ -194,6 +199,16 @@ impl Fingerprint {
 /// LibriSpeech readers, enough to look like a match). Only ±5 % of speed must be tolerated, so
 /// the anchor frequency is kept in quarter octaves (19 %), and the query looks up the
 /// neighbouring quarter octave near a boundary.
+///
+/// Why the differences are counted from the band's lowest possible cell: with 4 octaves of
+/// peaks a difference spans ±4 octaves (48 cells), but under an anchor of a given band only
+/// 4 octaves of it can occur. Counting each difference from the lowest cell its band allows
+/// keeps 32 cells enough for every difference. The first layout counted from −2⅔ octaves for
+/// every band, so every high anchor (where speech has most of its peaks: the max filter is
+/// linear in hertz) paired with the strong low peaks of its target zone fell into the one
+/// clamped edge cell: the Rényi entropy of the hashes of real speech was 11.7 bits, and a
+/// lookup met 10 times the chance hits it meets now (15.1 bits; measured on the corpus's
+/// 16 minutes, clean and through pink noise, AAC and +5 % speed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashFields {
     /// Quarter-octave band of the anchor frequency above `min_hz`, 0..16 (250 Hz to 4 kHz).
@@ -202,10 +217,10 @@ pub struct HashFields {
     pub span_class: u32,
     /// The time ratio `(t2 − t1)/(t3 − t1)` in eighths, 0..8.
     pub ratio: u32,
-    /// `log2 f2 − log2 f1` in sixths of an octave, offset by 16, 0..32 (± 2⅔ octaves; larger
-    /// differences share the edge cells).
+    /// `log2 f2 − log2 f1` in sixths of an octave, counted from the lowest cell that band
+    /// `band` allows ([`lowest_diff_cell`]), 0..32.
     pub d12: u32,
-    /// `log2 f3 − log2 f1` in sixths of an octave, offset by 16, 0..32.
+    /// `log2 f3 − log2 f1` in sixths of an octave, counted as `d12`.
     pub d13: u32,
 }
 
@@ -220,6 +235,23 @@ const DIFF_STEPS: u32 = 32;
 /// audio after a codec differ by a few hundredths of an octave (measured on the fixtures), well
 /// inside one cell, and the query also looks up the neighbour near a boundary.
 const DIFF_CELLS_PER_OCTAVE: f32 = 6.0;
+
+/// The lowest difference cell (in sixths of an octave, signed) that an anchor of `band` can
+/// have, less two cells of margin: a partner at the bottom of the 4-octave range (or half a bin
+/// below it, by interpolation) under an anchor at the top of the band, and a query's
+/// neighbouring cell below that. The highest cell, a partner at the top under an anchor at the
+/// band's bottom, plus a neighbouring cell, plus a band of speed shift, is below
+/// `26.5 − 1.5·band`; the 32 cells counted from here reach `27 − 1.5·band`.
+fn lowest_diff_cell(band: u32) -> i32 {
+    let per_band = DIFF_CELLS_PER_OCTAVE / BAND_CELLS_PER_OCTAVE;
+    (-per_band * (band + 1) as f32).floor() as i32 - 2
+}
+
+/// A signed difference cell as a hash field under an anchor of `band` (clamped to the field;
+/// a clamped value belongs to no stored triplet).
+fn diff_field(cell: i32, band: u32) -> u32 {
+    (cell - lowest_diff_cell(band)).clamp(0, DIFF_STEPS as i32 - 1) as u32
+}
 /// Span classes are octaves of frames counted from `SPAN_BASE_FRAMES`.
 const SPAN_BASE_FRAMES: f32 = 6.0;
 
@@ -271,8 +303,8 @@ impl TripletValues {
             band: (p1.log2_hz - min_log2_hz) * BAND_CELLS_PER_OCTAVE,
             span_class: (span / SPAN_BASE_FRAMES).log2(),
             ratio: (p2.frame - p1.frame) as f32 / span * RATIO_STEPS as f32,
-            d12: (p2.log2_hz - p1.log2_hz) * DIFF_CELLS_PER_OCTAVE + (DIFF_STEPS / 2) as f32,
-            d13: (p3.log2_hz - p1.log2_hz) * DIFF_CELLS_PER_OCTAVE + (DIFF_STEPS / 2) as f32,
+            d12: (p2.log2_hz - p1.log2_hz) * DIFF_CELLS_PER_OCTAVE,
+            d13: (p3.log2_hz - p1.log2_hz) * DIFF_CELLS_PER_OCTAVE,
         }
     }
 
@@ -288,8 +320,8 @@ impl TripletValues {
         let nb = cells_near(self.band, BANDS, BAND_MARGIN, &mut band);
         let ns = cells_near(self.span_class, SPAN_CLASSES, OCTAVE_MARGIN, &mut span);
         let nr = cells_near(self.ratio, RATIO_STEPS, RATIO_MARGIN, &mut ratio);
-        let n12 = cells_near(self.d12, DIFF_STEPS, DIFF_MARGIN, &mut d12);
-        let n13 = cells_near(self.d13, DIFF_STEPS, DIFF_MARGIN, &mut d13);
+        let n12 = signed_cells_near(self.d12, DIFF_MARGIN, &mut d12);
+        let n13 = signed_cells_near(self.d13, DIFF_MARGIN, &mut d13);
         out.clear();
         for &band in &band[..nb] {
             for &span_class in &span[..ns] {
@@ -301,8 +333,8 @@ impl TripletValues {
                                     band,
                                     span_class,
                                     ratio,
-                                    d12,
-                                    d13,
+                                    d12: diff_field(d12, band),
+                                    d13: diff_field(d13, band),
                                 }
                                 .pack(),
                             );
@@ -314,12 +346,13 @@ impl TripletValues {
     }
 
     fn fields(&self) -> HashFields {
+        let band = cell(self.band, BANDS);
         HashFields {
-            band: cell(self.band, BANDS),
+            band,
             span_class: cell(self.span_class, SPAN_CLASSES),
             ratio: cell(self.ratio, RATIO_STEPS),
-            d12: cell(self.d12, DIFF_STEPS),
-            d13: cell(self.d13, DIFF_STEPS),
+            d12: diff_field(self.d12.floor() as i32, band),
+            d13: diff_field(self.d13.floor() as i32, band),
         }
     }
 }
@@ -361,6 +394,23 @@ fn sliding_max(values: &[f32], r: usize, out: &mut [f32], scratch: &mut Vec<f32>
 /// The cell of a value, clamped to `0..cells`.
 fn cell(value: f32, cells: u32) -> u32 {
     (value.floor().max(0.0) as u32).min(cells - 1)
+}
+
+/// The signed cells to look up for an unbounded value: its own, and the neighbour when within
+/// `margin` of it.
+fn signed_cells_near(value: f32, margin: f32, out: &mut [i32; 2]) -> usize {
+    let own = value.floor();
+    out[0] = own as i32;
+    let frac = value - own;
+    if frac < margin {
+        out[1] = own as i32 - 1;
+        2
+    } else if frac > 1.0 - margin {
+        out[1] = own as i32 + 1;
+        2
+    } else {
+        1
+    }
 }
 
 /// The cells to look up for a value: its own, and the neighbour when within `margin` of it.
@@ -509,6 +559,7 @@ impl FingerprintBuilder {
             .sort_unstable_by_key(|l| (l.frame, l.hash, l.span_frames));
         let active_above_db = self.envelope - self.config.level_range_db;
         let signatures = self.signature.finish(active_above_db);
+        let (signatures, signature_reliable) = (signatures.bits, signatures.reliable);
         Fingerprint {
             sample_rate: self.sample_rate,
             hop_samples: self.hop_samples,
@@ -516,6 +567,7 @@ impl FingerprintBuilder {
             peaks: self.peaks,
             landmarks: self.landmarks,
             signatures,
+            signature_reliable,
         }
     }
 
@@ -818,6 +870,32 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn difference_fields_hold_every_possible_triplet_unclamped() {
+        // Anchors and partners anywhere in 250 Hz – 4 kHz, half a 31.25 Hz bin beyond each end
+        // (interpolated edge peaks): the difference cell and its neighbours fit the field of
+        // the anchor's band without clamping. (A query whose anchor a speed change moved into
+        // the next band looks up this same difference there; where a stored triplet can have
+        // it, this assertion on that triplet covers it.)
+        let min = 250f32.log2();
+        let (lo, hi) = ((250.0f32 - 15.7).log2(), (4000.0f32 + 15.7).log2());
+        let steps = 400;
+        for i in 0..=steps {
+            let anchor = lo + (hi - lo) * i as f32 / steps as f32;
+            let band = cell((anchor - min) * BAND_CELLS_PER_OCTAVE, BANDS);
+            for j in 0..=steps {
+                let partner = lo + (hi - lo) * j as f32 / steps as f32;
+                let raw = ((partner - anchor) * DIFF_CELLS_PER_OCTAVE).floor() as i32;
+                let at = raw - lowest_diff_cell(band);
+                assert!(
+                    (1..DIFF_STEPS as i32 - 1).contains(&at),
+                    "band {band} raw {raw} at {at}"
+                );
+                assert_eq!(diff_field(raw, band), at as u32);
             }
         }
     }

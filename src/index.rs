@@ -48,6 +48,7 @@ use crate::spectrogram::{SpectrogramConfig, SpectrogramStream};
 
 use candidates::CandidateVote;
 use matching::{Hit, LineSearch};
+use refine::ClipSignatures;
 use segment::{MAX_FRAME, MAX_REFS_PER_SEGMENT, Posting, Segment};
 
 const MANIFEST: &str = "MANIFEST";
@@ -586,7 +587,7 @@ impl Index {
                     }
                     let signatures = segment.signatures(local);
                     for run in &mut runs {
-                        refine_run(run, &fingerprint.signatures, &signatures, &search);
+                        refine_run(run, clip_signatures(fingerprint), &signatures, &search);
                     }
                     for run in join_collinear(runs, &search) {
                         matches.push(Match::from_run(&run, frame_s, &entry.name, false));
@@ -861,11 +862,11 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
         frames_per_s: 1.0 / frame_s,
         ..LineSearch::default()
     };
-    let own = &fingerprint.signatures;
     let matches = matching::find_runs(hits, 0, frames, frames, &search)
         .into_iter()
         .map(|mut run| {
-            refine_run(&mut run, own, own, &search);
+            let own = clip_signatures(fingerprint);
+            refine_run(&mut run, own, own.bits, &search);
             Match::from_run(&run, frame_s, name, true)
         })
         .collect();
@@ -898,8 +899,21 @@ fn join_collinear(mut runs: Vec<matching::Run>, search: &LineSearch) -> Vec<matc
     joined
 }
 
+/// A clip fingerprint's signatures, with their reliable bits, for placing edges.
+fn clip_signatures(fingerprint: &Fingerprint) -> ClipSignatures<'_> {
+    ClipSignatures {
+        bits: &fingerprint.signatures,
+        reliable: &fingerprint.signature_reliable,
+    }
+}
+
 /// Moves a run's edges to where the frame signatures place them (unchanged without signatures).
-fn refine_run(run: &mut matching::Run, clip: &[u16], reference: &[u16], search: &LineSearch) {
+fn refine_run(
+    run: &mut matching::Run,
+    clip: ClipSignatures<'_>,
+    reference: &[u16],
+    search: &LineSearch,
+) {
     if let Some((start, end)) = refine::refine_edges(run, clip, reference, search.frames_per_s) {
         run.tq_start = start;
         run.tq_end = end;

@@ -25,6 +25,17 @@ const BANDS: usize = 16;
 pub const SIGNATURE_BITS: u32 = BANDS as u32 - 1;
 /// The bit that marks an active pair.
 const ACTIVE: u16 = 1 << 15;
+/// The comparison bits.
+const COMPARISON: u16 = ACTIVE - 1;
+
+/// A comparison bit is *reliable* when its double difference is at least this far from zero,
+/// in dB. Haitsma & Kalker (2002) rank a fingerprint's bits by this magnitude: a bit near zero
+/// flips under a little noise or a codec, a bit far from it survives. Comparing a clip's
+/// reliable bits only, the agreement inside a piece rose from 0.65 to 0.73 of the bits in pink
+/// noise at 10 dB SNR (chance from 0.57 to 0.62) and from 0.79 to 0.91 in clean speech; on the
+/// benchmark's training split 1.5, 3 and 6 dB found 0.933, 0.938 and 0.913 of the pieces of at
+/// least 3 s (all bits: 0.924).
+const RELIABLE_DB: f32 = 3.0;
 
 /// How many signatures cover `frames` frames.
 pub fn signature_count(frames: u64) -> u64 {
@@ -36,6 +47,28 @@ pub fn signature_count(frames: u64) -> u64 {
 /// the loudness just before it, which differs between a clip and its source.
 pub fn agreement(a: u16, b: u16) -> Option<u32> {
     (a & b & ACTIVE != 0).then(|| SIGNATURE_BITS - ((a ^ b) & !ACTIVE).count_ones())
+}
+
+/// How many of the `reliable` comparison bits of clip signature `a` agree with reference
+/// signature `b`, and how many reliable bits there are; `None` unless both pairs are active.
+pub(crate) fn reliable_agreement(a: u16, reliable: u16, b: u16) -> Option<(u32, u32)> {
+    let mask = reliable & COMPARISON;
+    (a & b & ACTIVE != 0).then(|| {
+        let n = mask.count_ones();
+        (n - ((a ^ b) & mask).count_ones(), n)
+    })
+}
+
+/// How many comparison bits `reliable` marks.
+pub(crate) fn reliable_count(reliable: u16) -> u32 {
+    (reliable & COMPARISON).count_ones()
+}
+
+/// A recording's signatures, and for each the bits that are reliable (see [`RELIABLE_DB`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Signatures {
+    pub(crate) bits: Vec<u16>,
+    pub(crate) reliable: Vec<u16>,
 }
 
 /// Streams spectrogram rows into signatures.
@@ -51,7 +84,8 @@ pub(crate) struct SignatureBuilder {
     previous: [f32; BANDS - 1],
     /// Loudest band level of the current pair, in dB.
     loudest_db: f32,
-    signatures: Vec<u16>,
+
+    signatures: Signatures,
 }
 
 impl SignatureBuilder {
@@ -72,7 +106,7 @@ impl SignatureBuilder {
             in_pair: 0,
             previous: [0.0; BANDS - 1],
             loudest_db: f32::NEG_INFINITY,
-            signatures: Vec::new(),
+            signatures: Signatures::default(),
         }
     }
 
@@ -96,7 +130,7 @@ impl SignatureBuilder {
     }
 
     /// Emits a last, incomplete pair and returns the signatures.
-    pub(crate) fn finish(mut self, active_above_db: f32) -> Vec<u16> {
+    pub(crate) fn finish(mut self, active_above_db: f32) -> Signatures {
         if self.in_pair > 0 {
             self.emit(active_above_db);
         }
@@ -106,17 +140,23 @@ impl SignatureBuilder {
     fn emit(&mut self, active_above_db: f32) {
         let level = self.power.map(|p| (10.0 * (p + 1e-12).log10()) as f32);
         let mut bits = 0u16;
+        let mut reliable = 0u16;
         for b in 0..BANDS - 1 {
             let difference = level[b] - level[b + 1];
-            if difference - self.previous[b] > 0.0 {
+            let change = difference - self.previous[b];
+            if change > 0.0 {
                 bits |= 1 << b;
+            }
+            if change.abs() >= RELIABLE_DB {
+                reliable |= 1 << b;
             }
             self.previous[b] = difference;
         }
         if self.loudest_db > active_above_db {
             bits |= ACTIVE;
         }
-        self.signatures.push(bits);
+        self.signatures.bits.push(bits);
+        self.signatures.reliable.push(reliable);
         self.power = [0.0; BANDS];
         self.in_pair = 0;
         self.loudest_db = f32::NEG_INFINITY;
@@ -133,6 +173,49 @@ mod tests {
         assert_eq!(agreement(ACTIVE | 0b101, ACTIVE | 0b100), Some(14));
         assert_eq!(agreement(0b101, 0b100), None);
         assert_eq!(agreement(ACTIVE, 0), None);
+    }
+
+    #[test]
+    fn a_bit_is_reliable_where_its_double_difference_is_far_from_zero() {
+        // 16 bands of one bin each (bins 10..26); band 4 steps up by 10 dB at the second pair,
+        // every other band moves by 0.5 dB: only the bits of the pairs (3, 4) and (4, 5)
+        // change by more than RELIABLE_DB.
+        let mut b = SignatureBuilder::new(10, 25);
+        assert!(b.bands.iter().all(|&(lo, hi)| hi == lo + 1));
+        for pair in 0..2 {
+            for frame in 0..SIGNATURE_FRAMES {
+                let row: Vec<f32> = (0..40)
+                    .map(|k| {
+                        let wobble = if (k + frame as usize).is_multiple_of(2) {
+                            0.5
+                        } else {
+                            0.0
+                        };
+                        let step = if k == 14 && pair == 1 { 10.0 } else { 0.0 };
+                        -40.0 + wobble * pair as f32 + step
+                    })
+                    .collect();
+                b.push(&row, -100.0);
+            }
+        }
+        let s = b.finish(-100.0);
+        assert_eq!(s.reliable.len(), 2);
+        assert_eq!(
+            s.reliable[1] & COMPARISON,
+            (1 << 3) | (1 << 4),
+            "{:016b}",
+            s.reliable[1]
+        );
+        // Band 4 louder: band 3 minus band 4 fell, band 4 minus band 5 rose.
+        assert_eq!(s.bits[1] & ((1 << 3) | (1 << 4)), 1 << 4);
+        assert_eq!(
+            reliable_agreement(s.bits[1], s.reliable[1], s.bits[1]),
+            Some((2, 2))
+        );
+        assert_eq!(
+            reliable_agreement(s.bits[1], s.reliable[1], s.bits[1] ^ (1 << 4)),
+            Some((1, 2))
+        );
     }
 
     #[test]
@@ -158,7 +241,7 @@ mod tests {
                 let r: Vec<f32> = r.iter().map(|v| v + gain).collect();
                 b.push(&r, -100.0);
             }
-            b.finish(-100.0)
+            b.finish(-100.0).bits
         };
         let (quiet, loud) = (run(0.0), run(20.0));
         assert_eq!(quiet.len(), 20);
@@ -176,6 +259,6 @@ mod tests {
         // Below the activity level, every pair is a pause.
         let mut b = SignatureBuilder::new(8, 128);
         rows.iter().for_each(|r| b.push(r, 0.0));
-        assert!(b.finish(0.0).iter().all(|s| s & ACTIVE == 0));
+        assert!(b.finish(0.0).bits.iter().all(|s| s & ACTIVE == 0));
     }
 }

@@ -5,19 +5,19 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `CPIXSEG1` |
-//! | 8 | 4 | format version (2; version 1 had no signatures and is still read) |
+//! | 8 | 4 | format version (3; older versions hashed triplets differently and are refused) |
 //! | 12 | 4 | hash bits (19) |
 //! | 16 | 4 | reference count `R` |
 //! | 20 | 4 | reserved (0) |
 //! | 24 | 8 | posting count `P` |
 //! | 32 | 4 | CRC-32 of everything after the header |
 //! | 36 | 4 | CRC-32 of the 64-byte header with this field zeroed |
-//! | 40 | 8 | signature count `S` (version 2) |
+//! | 40 | 8 | signature count `S` |
 //! | 48 | 16 | reserved (0) |
 //! | 64 | 4·R | frames of each reference (u32) |
 //! | … | 4·(2^19 + 1) | bucket table: index of the first posting of each hash, then `P` |
 //! | … | 6·P | postings: local reference (u16), then anchor frame (24 bits) and span (8 bits) in a u32 |
-//! | … | 2·S | frame signatures (u16) of each reference in turn, `ceil(frames / 2)` each (version 2) |
+//! | … | 2·S | frame signatures (u16) of each reference in turn, `ceil(frames / 2)` each |
 //!
 //! A posting is 6 bytes; the hash is implied by its bucket. Signatures cost 2 bytes per two
 //! frames (450 kB per hour) and place the edges of a match (see `crate::fingerprint`). A dense table costs 2 MiB per
@@ -33,10 +33,11 @@ use memmap2::Mmap;
 use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"CPIXSEG1";
-/// The segment format this build writes and reads.
-pub(crate) const SEGMENT_VERSION: u32 = 2;
-/// The first version, without signatures: still read (its matches keep their landmark edges).
-const VERSION_WITHOUT_SIGNATURES: u32 = 1;
+/// The segment format this build writes and reads. Version 3 changed the hashes' frequency
+/// difference cells (see [`crate::fingerprint::HashFields`]): the postings of versions 1 and 2
+/// are under other hashes, so those segments are refused and their references must be added
+/// again.
+pub(crate) const SEGMENT_VERSION: u32 = 3;
 /// Hash bits, as [`crate::fingerprint::HashFields`] packs them.
 pub(crate) const HASH_BITS: u32 = 19;
 const BUCKETS: usize = 1 << HASH_BITS;
@@ -79,7 +80,7 @@ pub(crate) struct Segment {
     postings: usize,
     buckets_at: usize,
     postings_at: usize,
-    /// Byte offset of each reference's signatures, and one past the last (empty in version 1).
+    /// Byte offset of each reference's signatures, and one past the last.
     signatures_at: Vec<usize>,
     /// Buckets holding more postings than this are not looked up (see [`stop_above`]).
     stop_above: usize,
@@ -88,16 +89,17 @@ pub(crate) struct Segment {
 /// The stop list's share of a segment's postings: the largest buckets that together hold at most
 /// this fraction are skipped by [`Segment::lookup`].
 ///
-/// Speech fills the hash space very unevenly: the triplets whose frequency differences lie beyond
-/// the hash's range share its edge cells, and a few shapes (a harmonic pair under a high anchor)
-/// recur in every voice. A lookup costs the postings of its bucket, so chance hits grow with the
-/// square of a bucket's share while true hits grow with the share alone: dropping common hashes
-/// is the stop list of text retrieval (the inverse-document-frequency argument; Wang 2003 keeps
-/// only distinctive landmarks for the same reason). Measured on real archives
-/// (`target/evaluate/full/index`: 33 recordings; the false-match hunt's 11.2 h): the largest
-/// buckets holding 10 % of the postings are 60–85 of 32 000–103 000 non-empty buckets and give
-/// 73–83 % of the chance hits of a query drawn from the same speech; a true match loses about
-/// 10 % of its hits.
+/// Speech fills the hash space unevenly: a few shapes (a harmonic pair under a high anchor, two
+/// partners in one frame) recur in every voice. A lookup costs the postings of its bucket, so
+/// chance hits grow with the square of a bucket's share while true hits grow with the share
+/// alone: dropping common hashes is the stop list of text retrieval (the
+/// inverse-document-frequency argument; Wang 2003 keeps only distinctive landmarks for the same
+/// reason). Measured on the false-match hunt's 11.2 h archive: with the first hash layout (all
+/// far partners in one clamped cell, segment version 2) the largest buckets holding 10 % of the
+/// postings were 103 of 103 000 non-empty buckets and gave 79 % of the chance hits of a query
+/// drawn from the same speech; with the band-relative layout (version 3) they are 365 of
+/// 131 000 and give 45 %, and a lookup meets 245 chance hits instead of 1 352. A true match
+/// loses about 10 % of its hits.
 const STOP_FRACTION: f64 = 0.10;
 /// Buckets of at most this many postings are always looked up: in a small index nothing is
 /// common enough to be worth skipping.
@@ -239,9 +241,14 @@ impl Segment {
                 "segment format version {version} is newer than this build reads ({SEGMENT_VERSION})"
             )));
         }
-        if u32_at(12) != HASH_BITS
-            || (version != SEGMENT_VERSION && version != VERSION_WITHOUT_SIGNATURES)
-        {
+        if version < SEGMENT_VERSION {
+            return Err(bad(format!(
+                "segment format version {version} hashes landmarks as an older build did; \
+                 this build reads version {SEGMENT_VERSION}: create a new index and add the \
+                 references again"
+            )));
+        }
+        if u32_at(12) != HASH_BITS {
             return Err(bad(format!(
                 "unsupported segment layout (version {version}, hash bits {})",
                 u32_at(12)
@@ -251,11 +258,7 @@ impl Segment {
         let postings = u64::from_le_bytes(map[24..32].try_into().expect("8 bytes")) as usize;
         let buckets_at = HEADER_BYTES + 4 * refs;
         let postings_at = buckets_at + 4 * (BUCKETS + 1);
-        let signatures = if version == VERSION_WITHOUT_SIGNATURES {
-            0
-        } else {
-            u64::from_le_bytes(map[40..48].try_into().expect("8 bytes")) as usize
-        };
+        let signatures = u64::from_le_bytes(map[40..48].try_into().expect("8 bytes")) as usize;
         let expected_len = postings
             .checked_mul(POSTING_BYTES)
             .and_then(|n| n.checked_add(postings_at))
@@ -282,20 +285,18 @@ impl Segment {
             signatures_at: Vec::new(),
             stop_above: usize::MAX,
         };
-        if version != VERSION_WITHOUT_SIGNATURES {
-            // Each reference's signatures follow from its frame count; they must fill the
-            // section exactly.
-            let mut at = postings_at + POSTING_BYTES * postings;
+        // Each reference's signatures follow from its frame count; they must fill the section
+        // exactly.
+        let mut at = postings_at + POSTING_BYTES * postings;
+        segment.signatures_at.push(at);
+        for r in 0..refs {
+            at += 2 * signature_count_of(segment.ref_frames(r));
             segment.signatures_at.push(at);
-            for r in 0..refs {
-                at += 2 * signature_count_of(segment.ref_frames(r));
-                segment.signatures_at.push(at);
-            }
-            if at != segment.map.len() {
-                return Err(bad(
-                    "signature count does not match the references' frames".into()
-                ));
-            }
+        }
+        if at != segment.map.len() {
+            return Err(bad(
+                "signature count does not match the references' frames".into()
+            ));
         }
         // The bucket table must be monotonic and end at the posting count.
         let mut previous = 0;
@@ -331,7 +332,7 @@ impl Segment {
         u32::from_le_bytes(self.map[at..at + 4].try_into().expect("4 bytes"))
     }
 
-    /// The frame signatures of reference `local` (empty for a version 1 segment).
+    /// The frame signatures of reference `local`.
     pub(crate) fn signatures(&self, local: usize) -> Vec<u16> {
         match (
             self.signatures_at.get(local),
@@ -529,17 +530,23 @@ mod tests {
     }
 
     #[test]
-    fn segment_newer_version_is_refused_clearly() {
+    fn segment_newer_or_older_version_is_refused_clearly() {
         let path = temp("version");
         Segment::write(&path, &[10], &[], Vec::new()).expect("writes");
-        let mut bytes = std::fs::read(&path).expect("read");
-        bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
-        let crc = header_checksum(&bytes);
-        bytes[36..40].copy_from_slice(&crc.to_le_bytes());
-        std::fs::write(&path, &bytes).expect("write");
-        match Segment::open(&path) {
-            Err(Error::Index { detail, .. }) => assert!(detail.contains("newer"), "{detail}"),
-            other => panic!("expected a version error, got {:?}", other.map(|_| ())),
+        let good = std::fs::read(&path).expect("read");
+        for (version, says) in [
+            (SEGMENT_VERSION + 1, "newer"),
+            (2, "add the references again"),
+        ] {
+            let mut bytes = good.clone();
+            bytes[8..12].copy_from_slice(&version.to_le_bytes());
+            let crc = header_checksum(&bytes);
+            bytes[36..40].copy_from_slice(&crc.to_le_bytes());
+            std::fs::write(&path, &bytes).expect("write");
+            match Segment::open(&path) {
+                Err(Error::Index { detail, .. }) => assert!(detail.contains(says), "{detail}"),
+                other => panic!("expected a version error, got {:?}", other.map(|_| ())),
+            }
         }
     }
 }
