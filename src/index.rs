@@ -594,12 +594,14 @@ impl Index {
                     }
                 }
             };
-            match collect_hits(segment, fingerprint, 0..segment.refs(), budget) {
+            match collect_hits(segment, fingerprint, 0..segment.refs(), budget, &search) {
                 Ok(hits) => search_references(0, hits),
                 Err(counts) => {
                     for range in hit_groups(&counts, budget) {
                         let first = range.start;
-                        if let Ok(hits) = collect_hits(segment, fingerprint, range, u64::MAX) {
+                        if let Ok(hits) =
+                            collect_hits(segment, fingerprint, range, u64::MAX, &search)
+                        {
                             search_references(first, hits);
                         }
                     }
@@ -755,6 +757,7 @@ const MAX_QUERY_HITS: u64 = 1 << 24;
 fn for_each_posting(
     segment: &Segment,
     fingerprint: &Fingerprint,
+    search: &LineSearch,
     mut found: impl FnMut(&Landmark, u16, u32, u8),
 ) {
     let mut last: Option<(u32, u32, u16)> = None;
@@ -763,7 +766,10 @@ fn for_each_posting(
             continue;
         }
         last = Some((l.hash, l.frame, l.span_frames));
-        segment.lookup(l.hash, |local, frame, span| found(l, local, frame, span));
+        let spans = matching::spans_fitting(l.span_frames, search.max_speed_deviation);
+        segment.lookup_spans(l.hash, spans, |local, frame, span| {
+            found(l, local, frame, span);
+        });
     }
 }
 
@@ -775,11 +781,18 @@ fn collect_hits(
     fingerprint: &Fingerprint,
     locals: std::ops::Range<usize>,
     budget: u64,
+    search: &LineSearch,
 ) -> std::result::Result<Vec<Vec<Hit>>, Vec<u64>> {
     let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); locals.len()];
     let mut counts = vec![0u64; locals.len()];
     let mut total = 0u64;
-    for_each_posting(segment, fingerprint, |l, local, frame, span| {
+    // Only hits whose spans a speed searched can relate (see `matching::span_fits`): any other
+    // supports no line, and the vote and the line search would only pass over it. They are most
+    // chance hits: a hash's span class is an octave wide, the speeds searched ±8 %.
+    for_each_posting(segment, fingerprint, search, |l, local, frame, span| {
+        if !matching::span_fits(l.span_frames, u16::from(span), search.max_speed_deviation) {
+            return;
+        }
         let Some(i) = usize::from(local)
             .checked_sub(locals.start)
             .filter(|&i| i < counts.len())
@@ -1397,7 +1410,14 @@ mod tests {
             .iter()
             .flat_map(|segment| {
                 // A budget of 0: the hits of each reference are counted, not kept.
-                collect_hits(segment, &fingerprint, 0..segment.refs(), 0).unwrap_err()
+                collect_hits(
+                    segment,
+                    &fingerprint,
+                    0..segment.refs(),
+                    0,
+                    &LineSearch::default(),
+                )
+                .unwrap_err()
             })
             .max()
             .expect("references");

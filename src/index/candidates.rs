@@ -57,9 +57,7 @@
 #![forbid(unsafe_code)]
 
 // Span disagreement allowed beyond the speed limit: `find_runs`' own span tolerance.
-use super::matching::{
-    Hit, LineSearch, SPAN_JITTER_FRACTION, SPAN_JITTER_FRAMES, log10_poisson_tail,
-};
+use super::matching::{Hit, LineSearch, log10_poisson_tail, span_fits};
 
 /// Clip frames per cell: 2.05 s at 125 frames per second, about the shortest piece the issue
 /// asks for (2 s). A power of two, so a hit's window is a shift.
@@ -116,11 +114,7 @@ impl CandidateVote {
         if hits.len() < search.min_support {
             return;
         }
-        let max_deviation = search.max_speed_deviation + SPAN_JITTER_FRACTION;
-        let votes = |h: &Hit| {
-            let (sq, sr) = (f64::from(h.sq), f64::from(h.sr));
-            (sr - sq).abs() <= SPAN_JITTER_FRAMES + max_deviation * sq
-        };
+        let votes = |h: &Hit| span_fits(h.sq, h.sr, search.max_speed_deviation);
         let voting = hits.iter().filter(|h| votes(h)).count();
         let windows = u64::from(clip_frames / WINDOW_FRAMES) + 1;
         // Offsets tr − tq lie in (−clip, ref]; shifted by the clip length they are ≥ 0.

@@ -132,6 +132,23 @@ pub(super) const SPAN_JITTER_FRAMES: f64 = 2.0;
 /// See [`SPAN_JITTER_FRAMES`].
 pub(super) const SPAN_JITTER_FRACTION: f64 = 0.02;
 
+/// Whether a hit's reference span `sr` may be its clip span `sq` played at a speed the search
+/// covers (within `max_speed_deviation` of 1, plus the spans' jitter). A hit that fails cannot
+/// support any line searched: a triplet's span is part of what it matched.
+pub(super) fn span_fits(sq: u16, sr: u16, max_speed_deviation: f64) -> bool {
+    let (sq, sr) = (f64::from(sq), f64::from(sr));
+    (sr - sq).abs() <= SPAN_JITTER_FRAMES + (max_speed_deviation + SPAN_JITTER_FRACTION) * sq
+}
+
+/// The stored spans (u8) that may fit clip span `sq` ([`span_fits`]), rounded outwards.
+pub(super) fn spans_fitting(sq: u16, max_speed_deviation: f64) -> std::ops::RangeInclusive<u8> {
+    let sq = f64::from(sq);
+    let reach = SPAN_JITTER_FRAMES + (max_speed_deviation + SPAN_JITTER_FRACTION) * sq;
+    let lo = (sq - reach).floor().clamp(0.0, 255.0) as u8;
+    let hi = (sq + reach).ceil().clamp(0.0, 255.0) as u8;
+    lo..=hi
+}
+
 /// Half-width in frames of the control region beside a line (320 ms): wide enough to count
 /// chance hits, narrow enough to measure them where the line is.
 const CONTROL_FRAMES: f64 = 40.0;

@@ -5,7 +5,7 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `CPIXSEG1` |
-//! | 8 | 4 | format version (3; older versions hashed triplets differently and are refused) |
+//! | 8 | 4 | format version (4; older versions hashed or ordered differently and are refused) |
 //! | 12 | 4 | hash bits (19) |
 //! | 16 | 4 | reference count `R` |
 //! | 20 | 4 | reserved (0) |
@@ -16,7 +16,7 @@
 //! | 48 | 16 | reserved (0) |
 //! | 64 | 4·R | frames of each reference (u32) |
 //! | … | 4·(2^19 + 1) | bucket table: index of the first posting of each hash, then `P` |
-//! | … | 6·P | postings: local reference (u16), then anchor frame (24 bits) and span (8 bits) in a u32 |
+//! | … | 6·P | postings: local reference (u16), then anchor frame (24 bits) and span (8 bits) in a u32; by hash, then span |
 //! | … | 2·S | frame signatures (u16) of each reference in turn, `ceil(frames / 2)` each |
 //!
 //! A posting is 6 bytes; the hash is implied by its bucket. Signatures cost 2 bytes per two
@@ -35,9 +35,10 @@ use crate::error::{Error, Result};
 const MAGIC: &[u8; 8] = b"CPIXSEG1";
 /// The segment format this build writes and reads. Version 3 changed the hashes' frequency
 /// difference cells (see [`crate::fingerprint::HashFields`]): the postings of versions 1 and 2
-/// are under other hashes, so those segments are refused and their references must be added
-/// again.
-pub(crate) const SEGMENT_VERSION: u32 = 3;
+/// are under other hashes. Version 4 orders each bucket's postings by span
+/// ([`Segment::lookup_spans`] depends on it). Older segments are refused and their references
+/// must be added again.
+pub(crate) const SEGMENT_VERSION: u32 = 4;
 /// Hash bits, as [`crate::fingerprint::HashFields`] packs them.
 pub(crate) const HASH_BITS: u32 = 19;
 const BUCKETS: usize = 1 << HASH_BITS;
@@ -66,10 +67,12 @@ fn signature_count_of(frames: u32) -> usize {
 /// One posting: where a hash occurs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Posting {
+    // The field order is the sort order of a segment's postings: by hash, and within a bucket
+    // by span, so that a lookup can take the spans a query's speeds allow by a binary search.
     pub hash: u32,
+    pub span: u8,
     pub local: u16,
     pub frame: u32,
-    pub span: u8,
 }
 
 /// A segment file, mapped.
@@ -243,9 +246,9 @@ impl Segment {
         }
         if version < SEGMENT_VERSION {
             return Err(bad(format!(
-                "segment format version {version} hashes landmarks as an older build did; \
-                 this build reads version {SEGMENT_VERSION}: create a new index and add the \
-                 references again"
+                "segment format version {version} was written by an older build, which hashed or \
+                 ordered landmarks differently; this build reads version {SEGMENT_VERSION}: \
+                 create a new index and add the references again"
             )));
         }
         if u32_at(12) != HASH_BITS {
@@ -357,7 +360,20 @@ impl Segment {
 
     /// Calls `f(local, frame, span)` for every posting of `hash`, unless `hash` is on the
     /// segment's stop list (one of its most common hashes, see [`STOP_FRACTION`]).
-    pub(crate) fn lookup(&self, hash: u32, mut f: impl FnMut(u16, u32, u8)) {
+    #[cfg(test)]
+    pub(crate) fn lookup(&self, hash: u32, f: impl FnMut(u16, u32, u8)) {
+        self.lookup_spans(hash, 0..=u8::MAX, f);
+    }
+
+    /// Calls `f(local, frame, span)` for every posting of `hash` whose span is within
+    /// `spans` (a bucket's postings are ordered by span: a binary search finds the first),
+    /// unless `hash` is on the segment's stop list.
+    pub(crate) fn lookup_spans(
+        &self,
+        hash: u32,
+        spans: std::ops::RangeInclusive<u8>,
+        mut f: impl FnMut(u16, u32, u8),
+    ) {
         let h = hash as usize;
         if h >= BUCKETS {
             return;
@@ -368,10 +384,25 @@ impl Segment {
         }
         let bytes = &self.map
             [self.postings_at + POSTING_BYTES * start..self.postings_at + POSTING_BYTES * end];
-        for p in bytes.chunks_exact(POSTING_BYTES) {
+        // The span is the low byte of the packed word, the posting's third byte.
+        let span_of = |i: usize| bytes[POSTING_BYTES * i + 2];
+        let (mut lo, mut hi) = (0, end - start);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if span_of(mid) < *spans.start() {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        for p in bytes[POSTING_BYTES * lo..].chunks_exact(POSTING_BYTES) {
+            let span = p[2];
+            if span > *spans.end() {
+                break;
+            }
             let local = u16::from_le_bytes([p[0], p[1]]);
             let packed = u32::from_le_bytes([p[2], p[3], p[4], p[5]]);
-            f(local, packed >> 8, (packed & 0xff) as u8);
+            f(local, packed >> 8, span);
         }
     }
 
@@ -454,6 +485,45 @@ mod tests {
         let mut sorted = postings;
         sorted.sort_unstable();
         assert_eq!(seg.all_postings().collect::<Vec<_>>(), sorted);
+    }
+
+    #[test]
+    fn lookup_spans_finds_exactly_the_postings_of_a_span_range() {
+        let path = temp("spans");
+        // One bucket of 300 postings, spans 0..=255 and repeats, written in scrambled order.
+        let postings: Vec<Posting> = (0..300u32)
+            .map(|i| {
+                let k = (i * 7919) % 300;
+                Posting {
+                    hash: 42,
+                    span: (k % 256) as u8,
+                    local: (k % 3) as u16,
+                    frame: k,
+                }
+            })
+            .collect();
+        Segment::write(&path, &[1000, 1000, 1000], &[], postings.clone()).expect("writes");
+        let seg = Segment::open(&path).expect("opens");
+        for (lo, hi) in [
+            (0u8, 255u8),
+            (10, 20),
+            (0, 0),
+            (250, 255),
+            (44, 44),
+            (200, 100),
+        ] {
+            let mut found = Vec::new();
+            seg.lookup_spans(42, lo..=hi, |l, f, s| found.push((l, f, s)));
+            let mut expected: Vec<(u16, u32, u8)> = postings
+                .iter()
+                .filter(|p| (lo..=hi).contains(&p.span))
+                .map(|p| (p.local, p.frame, p.span))
+                .collect();
+            found.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(found, expected, "spans {lo}..={hi}");
+        }
+        std::fs::remove_file(&path).ok();
     }
 
     #[test]
