@@ -217,8 +217,8 @@ pub struct HashFields {
     pub span_class: u32,
     /// The time ratio `(t2 − t1)/(t3 − t1)` in eighths, 0..8.
     pub ratio: u32,
-    /// `log2 f2 − log2 f1` in sixths of an octave, counted from the lowest cell that band
-    /// `band` allows ([`lowest_diff_cell`]), 0..32.
+    /// `log2 f2 − log2 f1` in sixths of an octave, counted from the lowest cell an anchor of
+    /// band `band` allows (`⌊−1.5·(band + 1)⌋ − 2`, two cells of margin), 0..32.
     pub d12: u32,
     /// `log2 f3 − log2 f1` in sixths of an octave, counted as `d12`.
     pub d13: u32,
