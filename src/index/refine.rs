@@ -9,6 +9,12 @@
 //! threshold halfway between the run's own inside agreement and its chance agreement.
 //! Pairs where both sides are pauses carry no evidence, so an edge in a pause lands in the middle
 //! of the pause's stretch of equal evidence.
+//!
+//! Two things keep this working in noise: only the clip's *reliable* bits are compared (those
+//! whose band-energy change is far enough from zero that noise rarely flips them, see
+//! `crate::fingerprint`'s signatures), and a window whose best split lies at its far edge is
+//! widened, up to [`MAX_REACH_S`], because in noise the landmarks of a piece's first and last
+//! words are lost and its landmark edges can lie seconds inside it.
 #![forbid(unsafe_code)]
 
 use crate::fingerprint::{SIGNATURE_FRAMES, reliable_agreement, reliable_count};
