@@ -252,6 +252,7 @@ fn lowest_diff_cell(band: u32) -> i32 {
 fn diff_field(cell: i32, band: u32) -> u32 {
     (cell - lowest_diff_cell(band)).clamp(0, DIFF_STEPS as i32 - 1) as u32
 }
+
 /// Span classes are octaves of frames counted from `SPAN_BASE_FRAMES`.
 const SPAN_BASE_FRAMES: f32 = 6.0;
 
@@ -396,36 +397,47 @@ fn cell(value: f32, cells: u32) -> u32 {
     (value.floor().max(0.0) as u32).min(cells - 1)
 }
 
-/// The signed cells to look up for an unbounded value: its own, and the neighbour when within
-/// `margin` of it.
-fn signed_cells_near(value: f32, margin: f32, out: &mut [i32; 2]) -> usize {
-    let own = value.floor();
-    out[0] = own as i32;
-    let frac = value - own;
+/// Which neighbouring cell a value lies within `margin` (under half a cell) of: −1 for the cell
+/// below, +1 for the one above, 0 for neither.
+fn boundary_side(value: f32, margin: f32) -> i32 {
+    let frac = value - value.floor();
     if frac < margin {
-        out[1] = own as i32 - 1;
-        2
+        -1
     } else if frac > 1.0 - margin {
-        out[1] = own as i32 + 1;
-        2
-    } else {
         1
+    } else {
+        0
     }
 }
 
-/// The cells to look up for a value: its own, and the neighbour when within `margin` of it.
+/// The signed cells to look up for an unbounded value: its own, and the neighbour when within
+/// `margin` of it.
+fn signed_cells_near(value: f32, margin: f32, out: &mut [i32; 2]) -> usize {
+    out[0] = value.floor() as i32;
+    match boundary_side(value, margin) {
+        0 => 1,
+        side => {
+            out[1] = out[0] + side;
+            2
+        }
+    }
+}
+
+/// The cells to look up for a value: its own, and the neighbour when within `margin` of it and
+/// inside `0..cells`.
 fn cells_near(value: f32, cells: u32, margin: f32, out: &mut [u32; 2]) -> usize {
     let own = cell(value, cells);
     out[0] = own;
-    let frac = value - value.floor();
-    if frac < margin && own > 0 && value >= 0.0 {
-        out[1] = own - 1;
-        2
-    } else if frac > 1.0 - margin && own + 1 < cells && value < cells as f32 {
-        out[1] = own + 1;
-        2
-    } else {
-        1
+    match boundary_side(value, margin) {
+        -1 if own > 0 && value >= 0.0 => {
+            out[1] = own - 1;
+            2
+        }
+        1 if own + 1 < cells && value < cells as f32 => {
+            out[1] = own + 1;
+            2
+        }
+        _ => 1,
     }
 }
 

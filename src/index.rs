@@ -753,7 +753,10 @@ const MIN_COPY_DISTANCE_S: f64 = 1.0;
 const MAX_QUERY_HITS: u64 = 1 << 24;
 
 /// Calls `found` with each posting of each of the clip's distinct landmarks (the expanded hashes
-/// of one triplet follow each other and are looked up once).
+/// of one triplet follow each other and are looked up once) whose span fits a speed `search`
+/// covers (see `matching::span_fits`): any other supports no line, and the vote and the line
+/// search would only pass over it. They are most chance hits: a hash's span class is an octave
+/// wide, the speeds searched ±8 %.
 fn for_each_posting(
     segment: &Segment,
     fingerprint: &Fingerprint,
@@ -766,9 +769,12 @@ fn for_each_posting(
             continue;
         }
         last = Some((l.hash, l.frame, l.span_frames));
-        let spans = matching::spans_fitting(l.span_frames, search.max_speed_deviation);
+        let deviation = search.max_speed_deviation;
+        let spans = matching::spans_fitting(l.span_frames, deviation);
         segment.lookup_spans(l.hash, spans, |local, frame, span| {
-            found(l, local, frame, span);
+            if matching::span_fits(l.span_frames, u16::from(span), deviation) {
+                found(l, local, frame, span);
+            }
         });
     }
 }
@@ -786,13 +792,7 @@ fn collect_hits(
     let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); locals.len()];
     let mut counts = vec![0u64; locals.len()];
     let mut total = 0u64;
-    // Only hits whose spans a speed searched can relate (see `matching::span_fits`): any other
-    // supports no line, and the vote and the line search would only pass over it. They are most
-    // chance hits: a hash's span class is an octave wide, the speeds searched ±8 %.
     for_each_posting(segment, fingerprint, search, |l, local, frame, span| {
-        if !matching::span_fits(l.span_frames, u16::from(span), search.max_speed_deviation) {
-            return;
-        }
         let Some(i) = usize::from(local)
             .checked_sub(locals.start)
             .filter(|&i| i < counts.len())
@@ -875,10 +875,10 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
         frames_per_s: 1.0 / frame_s,
         ..LineSearch::default()
     };
+    let own = clip_signatures(fingerprint);
     let matches = matching::find_runs(hits, 0, frames, frames, &search)
         .into_iter()
         .map(|mut run| {
-            let own = clip_signatures(fingerprint);
             refine_run(&mut run, own, own.bits, &search);
             Match::from_run(&run, frame_s, name, true)
         })

@@ -46,7 +46,7 @@ pub fn signature_count(frames: u64) -> u64 {
 /// active: in a pause the bits are noise, and whether a quiet pair counts as a pause depends on
 /// the loudness just before it, which differs between a clip and its source.
 pub fn agreement(a: u16, b: u16) -> Option<u32> {
-    (a & b & ACTIVE != 0).then(|| SIGNATURE_BITS - ((a ^ b) & !ACTIVE).count_ones())
+    reliable_agreement(a, COMPARISON, b).map(|(agreeing, _)| agreeing)
 }
 
 /// How many of the `reliable` comparison bits of clip signature `a` agree with reference
@@ -84,7 +84,6 @@ pub(crate) struct SignatureBuilder {
     previous: [f32; BANDS - 1],
     /// Loudest band level of the current pair, in dB.
     loudest_db: f32,
-
     signatures: Signatures,
 }
 

@@ -56,8 +56,7 @@
 //! anchors, which can only add to a count: more regions, none lost, and memory stays bounded.
 #![forbid(unsafe_code)]
 
-// Span disagreement allowed beyond the speed limit: `find_runs`' own span tolerance.
-use super::matching::{Hit, LineSearch, log10_poisson_tail, span_fits};
+use super::matching::{Hit, LineSearch, log10_poisson_tail};
 
 /// Clip frames per cell: 2.05 s at 125 frames per second, about the shortest piece the issue
 /// asks for (2 s). A power of two, so a hit's window is a shift.
@@ -101,7 +100,8 @@ impl CandidateVote {
     /// `clip_frames` long) that lie in the region of a box far fuller than chance: every hit in
     /// the clip windows around such a box whose offset `tr − tq` is within the drift of a line
     /// across them, plus the line search's neighbourhood (see the module docs). `near` stays
-    /// empty when no box is.
+    /// empty when no box is. `hits` are those whose spans fit a speed searched, as
+    /// `collect_hits` gives them.
     pub(crate) fn select(
         &mut self,
         hits: &[Hit],
@@ -114,8 +114,8 @@ impl CandidateVote {
         if hits.len() < search.min_support {
             return;
         }
-        let votes = |h: &Hit| span_fits(h.sq, h.sr, search.max_speed_deviation);
-        let voting = hits.iter().filter(|h| votes(h)).count();
+        // Every hit votes: its spans fit a speed searched (`collect_hits` keeps no other).
+        let voting = hits.len();
         let windows = u64::from(clip_frames / WINDOW_FRAMES) + 1;
         // Offsets tr − tq lie in (−clip, ref]; shifted by the clip length they are ≥ 0.
         let bins = u64::from(ref_frames.saturating_add(clip_frames) / OFFSET_BIN_FRAMES) + 1;
@@ -144,7 +144,7 @@ impl CandidateVote {
         };
         let slot_of = |window: u64, bin: u64| (window * columns + bin) as usize & mask;
         self.full.clear();
-        for h in hits.iter().filter(|h| votes(h)) {
+        for h in hits {
             let (window, bin) = cell_of(h);
             let cell = &mut cells[slot_of(window, bin)];
             let last = h.tq & ((1 << LAST_ANCHOR_BITS) - 1);
@@ -193,7 +193,7 @@ impl CandidateVote {
         // Zero the counters for the next reference: every hit's cell, or the whole table when
         // that is cheaper (a scattered write costs about as much as clearing 32 counters).
         if hits.len().saturating_mul(SCATTERED_WRITE_COUNTERS) < slots {
-            for h in hits.iter().filter(|h| votes(h)) {
+            for h in hits {
                 let (window, bin) = cell_of(h);
                 cells[slot_of(window, bin)] = 0;
             }

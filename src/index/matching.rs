@@ -136,14 +136,19 @@ pub(super) const SPAN_JITTER_FRACTION: f64 = 0.02;
 /// covers (within `max_speed_deviation` of 1, plus the spans' jitter). A hit that fails cannot
 /// support any line searched: a triplet's span is part of what it matched.
 pub(super) fn span_fits(sq: u16, sr: u16, max_speed_deviation: f64) -> bool {
-    let (sq, sr) = (f64::from(sq), f64::from(sr));
-    (sr - sq).abs() <= SPAN_JITTER_FRAMES + (max_speed_deviation + SPAN_JITTER_FRACTION) * sq
+    (f64::from(sr) - f64::from(sq)).abs() <= span_reach(sq, max_speed_deviation)
 }
 
-/// The stored spans (u8) that may fit clip span `sq` ([`span_fits`]), rounded outwards.
+/// How far a reference span may lie from clip span `sq` and still fit ([`span_fits`]).
+fn span_reach(sq: u16, max_speed_deviation: f64) -> f64 {
+    SPAN_JITTER_FRAMES + (max_speed_deviation + SPAN_JITTER_FRACTION) * f64::from(sq)
+}
+
+/// The stored spans (u8) that may fit clip span `sq` ([`span_fits`]), rounded outwards: the
+/// spans at its two ends still need [`span_fits`].
 pub(super) fn spans_fitting(sq: u16, max_speed_deviation: f64) -> std::ops::RangeInclusive<u8> {
+    let reach = span_reach(sq, max_speed_deviation);
     let sq = f64::from(sq);
-    let reach = SPAN_JITTER_FRAMES + (max_speed_deviation + SPAN_JITTER_FRACTION) * sq;
     let lo = (sq - reach).floor().clamp(0.0, 255.0) as u8;
     let hi = (sq + reach).ceil().clamp(0.0, 255.0) as u8;
     lo..=hi
