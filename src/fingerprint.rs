@@ -174,6 +174,10 @@ pub struct Fingerprint {
     /// enough from zero that a little noise cannot flip them (Haitsma & Kalker 2002). A clip's
     /// edges are placed by these bits alone (a reference's are not stored).
     pub signature_reliable: Vec<u16>,
+    /// For each signature, the level of the loudest spectrogram bin of its two frames in the
+    /// fingerprint's band, in dB: where a clip is quiet (a pause, whatever noise fills it), for
+    /// placing match edges at the clip's ends (not stored in an index).
+    pub signature_loudest_db: Vec<f32>,
 }
 
 impl Fingerprint {
@@ -571,15 +575,15 @@ impl FingerprintBuilder {
             .sort_unstable_by_key(|l| (l.frame, l.hash, l.span_frames));
         let active_above_db = self.envelope - self.config.level_range_db;
         let signatures = self.signature.finish(active_above_db);
-        let (signatures, signature_reliable) = (signatures.bits, signatures.reliable);
         Fingerprint {
             sample_rate: self.sample_rate,
             hop_samples: self.hop_samples,
             frames,
             peaks: self.peaks,
             landmarks: self.landmarks,
-            signatures,
-            signature_reliable,
+            signatures: signatures.bits,
+            signature_reliable: signatures.reliable,
+            signature_loudest_db: signatures.loudest_db,
         }
     }
 

@@ -49,7 +49,7 @@ use crate::spectrogram::{SpectrogramConfig, SpectrogramStream};
 use candidates::CandidateVote;
 use matching::{Hit, LineSearch};
 use refine::ClipSignatures;
-use segment::{MAX_FRAME, MAX_REFS_PER_SEGMENT, Posting, Segment};
+use segment::{MAX_FRAME, MAX_REFS_PER_SEGMENT, Posting, STOP_FRACTION, Segment, StopList};
 
 const MANIFEST: &str = "MANIFEST";
 const LOCK: &str = "LOCK";
@@ -216,6 +216,8 @@ pub struct Index {
     dir: PathBuf,
     manifest: Manifest,
     segments: Vec<Segment>,
+    /// The hashes queries skip, counted over all segments.
+    stop: StopList,
 }
 
 impl std::fmt::Debug for Index {
@@ -265,6 +267,7 @@ impl Index {
             dir: dir.to_path_buf(),
             manifest,
             segments: Vec::new(),
+            stop: StopList::default(),
         })
     }
 
@@ -283,6 +286,7 @@ impl Index {
                     return Ok(Index {
                         dir: dir.to_path_buf(),
                         manifest,
+                        stop: StopList::of(&segments, STOP_FRACTION),
                         segments,
                     });
                 }
@@ -544,6 +548,7 @@ impl Index {
             searched_frames: self.searched_frames(clip_frames),
             ..LineSearch::default()
         };
+        let quiet = refine::quiet_signatures(&fingerprint.signature_loudest_db);
         let mut matches = Vec::new();
         let mut vote = CandidateVote::default();
         let mut near = Vec::new();
@@ -587,21 +592,29 @@ impl Index {
                     }
                     let signatures = segment.signatures(local);
                     for run in &mut runs {
-                        refine_run(run, clip_signatures(fingerprint), &signatures, &search);
+                        refine_run(
+                            run,
+                            clip_signatures(fingerprint, &quiet),
+                            &signatures,
+                            &search,
+                        );
                     }
                     for run in join_collinear(runs, &search) {
                         matches.push(Match::from_run(&run, frame_s, &entry.name, false));
                     }
                 }
             };
-            match collect_hits(segment, fingerprint, 0..segment.refs(), budget, &search) {
+            let lookup = Lookup {
+                segment,
+                stop: &self.stop,
+                search: &search,
+            };
+            match collect_hits(&lookup, fingerprint, 0..segment.refs(), budget) {
                 Ok(hits) => search_references(0, hits),
                 Err(counts) => {
                     for range in hit_groups(&counts, budget) {
                         let first = range.start;
-                        if let Ok(hits) =
-                            collect_hits(segment, fingerprint, range, u64::MAX, &search)
-                        {
+                        if let Ok(hits) = collect_hits(&lookup, fingerprint, range, u64::MAX) {
                             search_references(first, hits);
                         }
                     }
@@ -731,6 +744,7 @@ impl Index {
             .into_iter()
             .map(|s| s.expect("every segment was opened or taken over"))
             .collect();
+        self.stop = StopList::of(&self.segments, STOP_FRACTION);
         self.manifest = manifest;
         Ok(())
     }
@@ -752,15 +766,22 @@ const MIN_COPY_DISTANCE_S: f64 = 1.0;
 /// with it (of which about 0.33 GB are the segment files' mapped pages), with the same matches.
 const MAX_QUERY_HITS: u64 = 1 << 24;
 
+/// What a query looks hashes up in: one segment, skipping the index's stop list, keeping the
+/// spans `search` allows.
+struct Lookup<'a> {
+    segment: &'a Segment,
+    stop: &'a StopList,
+    search: &'a LineSearch,
+}
+
 /// Calls `found` with each posting of each of the clip's distinct landmarks (the expanded hashes
 /// of one triplet follow each other and are looked up once) whose span fits a speed `search`
 /// covers (see `matching::span_fits`): any other supports no line, and the vote and the line
 /// search would only pass over it. They are most chance hits: a hash's span class is an octave
 /// wide, the speeds searched ±8 %.
 fn for_each_posting(
-    segment: &Segment,
+    lookup: &Lookup<'_>,
     fingerprint: &Fingerprint,
-    search: &LineSearch,
     mut found: impl FnMut(&Landmark, u16, u32, u8),
 ) {
     let mut last: Option<(u32, u32, u16)> = None;
@@ -769,13 +790,18 @@ fn for_each_posting(
             continue;
         }
         last = Some((l.hash, l.frame, l.span_frames));
-        let deviation = search.max_speed_deviation;
+        if lookup.stop.stops(l.hash) {
+            continue;
+        }
+        let deviation = lookup.search.max_speed_deviation;
         let spans = matching::spans_fitting(l.span_frames, deviation);
-        segment.lookup_spans(l.hash, spans, |local, frame, span| {
-            if matching::span_fits(l.span_frames, u16::from(span), deviation) {
-                found(l, local, frame, span);
-            }
-        });
+        lookup
+            .segment
+            .lookup_spans(l.hash, spans, |local, frame, span| {
+                if matching::span_fits(l.span_frames, u16::from(span), deviation) {
+                    found(l, local, frame, span);
+                }
+            });
     }
 }
 
@@ -783,16 +809,15 @@ fn for_each_posting(
 /// `budget` hits it stops keeping them and gives instead how many hits each reference of the
 /// range gathers, for [`hit_groups`] (one lookup pass either way).
 fn collect_hits(
-    segment: &Segment,
+    lookup: &Lookup<'_>,
     fingerprint: &Fingerprint,
     locals: std::ops::Range<usize>,
     budget: u64,
-    search: &LineSearch,
 ) -> std::result::Result<Vec<Vec<Hit>>, Vec<u64>> {
     let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); locals.len()];
     let mut counts = vec![0u64; locals.len()];
     let mut total = 0u64;
-    for_each_posting(segment, fingerprint, search, |l, local, frame, span| {
+    for_each_posting(lookup, fingerprint, |l, local, frame, span| {
         let Some(i) = usize::from(local)
             .checked_sub(locals.start)
             .filter(|&i| i < counts.len())
@@ -875,7 +900,8 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
         frames_per_s: 1.0 / frame_s,
         ..LineSearch::default()
     };
-    let own = clip_signatures(fingerprint);
+    // No quiet stretches: a repeat inside the clip does not run on into a pause.
+    let own = clip_signatures(fingerprint, &[]);
     let matches = matching::find_runs(hits, 0, frames, frames, &search)
         .into_iter()
         .map(|mut run| {
@@ -913,10 +939,11 @@ fn join_collinear(mut runs: Vec<matching::Run>, search: &LineSearch) -> Vec<matc
 }
 
 /// A clip fingerprint's signatures, with their reliable bits, for placing edges.
-fn clip_signatures(fingerprint: &Fingerprint) -> ClipSignatures<'_> {
+fn clip_signatures<'a>(fingerprint: &'a Fingerprint, quiet: &'a [bool]) -> ClipSignatures<'a> {
     ClipSignatures {
         bits: &fingerprint.signatures,
         reliable: &fingerprint.signature_reliable,
+        quiet,
     }
 }
 
@@ -1410,14 +1437,12 @@ mod tests {
             .iter()
             .flat_map(|segment| {
                 // A budget of 0: the hits of each reference are counted, not kept.
-                collect_hits(
+                let lookup = Lookup {
                     segment,
-                    &fingerprint,
-                    0..segment.refs(),
-                    0,
-                    &LineSearch::default(),
-                )
-                .unwrap_err()
+                    stop: &index.stop,
+                    search: &LineSearch::default(),
+                };
+                collect_hits(&lookup, &fingerprint, 0..segment.refs(), 0).unwrap_err()
             })
             .max()
             .expect("references");

@@ -10,9 +10,9 @@
 use std::f64::consts::PI;
 
 use clip_provenance::{
-    ChannelCue, CodecCue, CueKey, CueSet, CueTrack, EnfCue, Error, NoiseFloorCue, ReverbCue,
-    SampleCue, Spectrogram, SpectrogramConfig, SpectrogramCue, SpectrogramStream, WaveformCue,
-    cue_usability, decode_path,
+    ChannelCue, CodecCue, CueKey, CueSet, CueTrack, EnfCue, Error, MonoResampler, NoiseFloorCue,
+    ReverbCue, SampleCue, Spectrogram, SpectrogramConfig, SpectrogramCue, SpectrogramStream,
+    WaveformCue, cue_usability, decode_path,
 };
 
 const RATE_HZ: u32 = 16_000;
@@ -397,6 +397,30 @@ fn enf_phase_jump_in_hum_peaks_at_the_jump() {
 }
 
 #[test]
+fn enf_hum_of_a_sped_up_clip_is_read_at_its_speed() {
+    // A clip played 4 % fast: its 50 Hz hum sits at 52 Hz (and 104, 156 Hz), where a 1 s frame
+    // at 50 Hz has the null of its window. The cue finds the speed and the jump.
+    let n = 20 * RATE_HZ as usize;
+    let signal = hum_in_noise(n, 52.0, 10.3, 1.5, 12);
+    let track = enf(&signal);
+    assert!(track.usability.usable, "{:?}", track.usability);
+    let facts = &track.usability.facts;
+    assert_eq!(facts["nominal_hz"], 50.0);
+    let speed = facts["speed"].as_f64().expect("a speed");
+    assert!((speed - 1.04).abs() <= 0.0025 + 1e-9, "speed {speed}");
+    let frequency_hz = facts["frequency_hz"].as_f64().expect("number");
+    assert!((frequency_hz - 52.0).abs() < 0.05, "{frequency_hz}");
+    let (time_s, value) = weighted_peak(&track, 0.0, 20.0);
+    assert!((time_s - 10.3).abs() <= 0.05 + 1e-9, "peak at {time_s} s");
+    assert!(value > 4.0 * track.scale, "value {value}");
+    let elsewhere = weighted_max_away_from(&track, 10.3, 2.5);
+    assert!(elsewhere < 0.25 * track.scale, "elsewhere {elsewhere}");
+    // At its own speed the same hum has no `speed` fact.
+    let track = enf(&hum_in_noise(n, 50.0, 10.3, 1.5, 12));
+    assert!(!track.usability.facts.contains_key("speed"));
+}
+
+#[test]
 fn enf_continuous_wandering_hum_stays_low_and_reports_its_frequency() {
     let n = 20 * RATE_HZ as usize;
     let signal = hum_in_noise(n, 60.0, f64::INFINITY, 0.0, 8);
@@ -437,6 +461,33 @@ fn enf_real_recording_with_mains_hum_cut_peaks_at_the_cut() {
     assert_eq!(track.usability.facts["nominal_hz"], 50.0);
     let (time_s, value) = weighted_peak(&track, 0.0, 12.0);
     assert!((time_s - 6.0).abs() <= 0.1, "peak at {time_s} s");
+    assert!(value > track.scale, "value {value}");
+}
+
+#[test]
+fn enf_real_recording_played_3_percent_fast_is_read_and_its_cut_found() {
+    // LibriSpeech 1723 with its own 50 Hz hum, played 3 % fast (its 16 kHz samples taken as
+    // 16 480 Hz and resampled to 16 kHz): the hum sits at 51.5 Hz. Removing 0.36 s of the
+    // sped-up clip at 5.5 s (18.54 cycles of 51.5 Hz) jumps the hum's phase by about π.
+    let (speech, rate) = fixture("librispeech-1723-141149-0000-16k-12s-mains-hum-50hz");
+    assert_eq!(rate, RATE_HZ);
+    let mut resampler = MonoResampler::new(RATE_HZ * 103 / 100, RATE_HZ).expect("resampler");
+    let mut fast = Vec::new();
+    resampler.push(&speech, &mut fast);
+    resampler.finish(&mut fast);
+    let track = enf(&fast);
+    assert!(track.usability.usable, "{:?}", track.usability);
+    let speed = track.usability.facts["speed"].as_f64().expect("a speed");
+    assert!((speed - 1.03).abs() <= 0.0025 + 1e-9, "speed {speed}");
+    let (_, unedited) = weighted_peak(&track, 0.0, 11.0);
+    assert!(unedited < 0.25 * track.scale, "unedited {unedited}");
+    let cut = (5.5 * f64::from(RATE_HZ)) as usize;
+    let gap = (0.36 * f64::from(RATE_HZ)) as usize;
+    let mut edited = fast[..cut].to_vec();
+    edited.extend_from_slice(&fast[cut + gap..]);
+    let track = enf(&edited);
+    let (time_s, value) = weighted_peak(&track, 0.0, 11.0);
+    assert!((time_s - 5.5).abs() <= 0.1, "peak at {time_s} s");
     assert!(value > track.scale, "value {value}");
 }
 

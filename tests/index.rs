@@ -274,6 +274,39 @@ fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Vec<f32> {
 }
 
 #[test]
+fn a_clip_opening_in_a_pause_is_matched_from_its_start_in_noise() {
+    // JFK's excerpt pauses from 2.1 to 3.3 s. A clip cut from 2.2 to 8.0 s opens with 1.1 s of
+    // that pause; in pink noise at 10 dB SNR the noise there disagrees with the reference's
+    // room tone, but the clip is quiet there (src/index/refine.rs, QUIET_DB), so the match
+    // runs from the clip's first sample, not from the speech after the pause.
+    let (index, dir) = index_of_four("opens-in-pause");
+    let jfk = mono16k("jfk_inaugural_1961_excerpt.flac");
+    let excerpt = slice_s(&jfk, 2.2, 8.0).to_vec();
+    for (what, samples) in [
+        ("clean", excerpt.clone()),
+        (
+            "pink noise 10 dB SNR",
+            add_noise(&excerpt, &pink_noise(excerpt.len(), 11), 10.0),
+        ),
+    ] {
+        let matches = index.query_audio(&audio16k(samples)).expect("queries");
+        let m = find(&matches, "jfk_inaugural_1961_excerpt.flac", 0.0)
+            .unwrap_or_else(|| panic!("{what}: not found: {matches:#?}"));
+        assert!(
+            m.clip_start_s <= BOUNDARY_TOLERANCE_S,
+            "{what}: clip start {}",
+            m.clip_start_s
+        );
+        assert!(
+            (m.reference_start_s - 2.2 - m.clip_start_s).abs() <= 0.02,
+            "{what}: reference start {}",
+            m.reference_start_s
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn index_survives_gain_noise_and_resampling() {
     let (index, dir) = index_of_four("degradations");
     let jfk = mono16k("jfk_inaugural_1961_excerpt.flac");

@@ -2,7 +2,7 @@
 //! one command.
 //!
 //! ```text
-//! cargo run --release --example evaluate -- [--quick] [--corpus DIR] [--out DIR] [--reports DIR] [--config FILE]
+//! cargo run --release --example evaluate -- [--quick] [--corpus DIR] [--out DIR] [--reports DIR] [--config FILE] [--index DIR]
 //! ```
 //! From real speech (`--corpus DIR`, default the speech bundled in `testdata/speech/`) it builds,
 //! with a fixed seed, an archive of reference recordings and clips — authentic, reused, cut inside
@@ -87,6 +87,12 @@ struct Args {
     /// `{"splice_min_score": 0}` to list every splice candidate for `fit_fusion.py`.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Query this archive index instead of building one from the benchmark's archive. It must
+    /// hold every archive recording under its file name and may hold more (recordings no clip
+    /// comes from): matching measured against a large archive, e.g. a bench archive of 100 h
+    /// with the benchmark's recordings added (`index DIR add target/evaluate/full/archive`).
+    #[arg(long, value_name = "DIR")]
+    index: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -101,15 +107,43 @@ fn main() -> ExitCode {
     }
 }
 
-/// The archive's index, at `index_dir`: reused when it holds exactly the recordings under
-/// `archive_dir` (a rerun), built afresh otherwise; with the status line the run prints.
-fn build_index(archive_dir: &Path, index_dir: &Path) -> Result<(Index, String), String> {
+/// The names of the archive's recordings, sorted, and their files.
+fn archive_names(archive_dir: &Path) -> Result<(Vec<String>, Vec<PathBuf>), String> {
     let files = clip_provenance::media_files_in(archive_dir).map_err(|e| e.to_string())?;
     let mut names: Vec<String> = files
         .iter()
         .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
     names.sort();
+    Ok((names, files))
+}
+
+/// An index given with `--index`, checked to hold every recording under `archive_dir`.
+fn open_given_index(archive_dir: &Path, index_dir: &Path) -> Result<(Index, String), String> {
+    let (names, _) = archive_names(archive_dir)?;
+    let index = Index::open(index_dir).map_err(|e| format!("--index: {e}"))?;
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| !index.list().iter().any(|e| &e.name == *n))
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(format!(
+            "--index {}: {} of the archive's {} recordings are missing (first: {first}); add \
+             them with `index DIR add {}`",
+            index_dir.display(),
+            missing.len(),
+            names.len(),
+            archive_dir.display()
+        ));
+    }
+    let status = archive_status(&index, &format!("given: {}", index_dir.display()));
+    Ok((index, status))
+}
+
+/// The archive's index, at `index_dir`: reused when it holds exactly the recordings under
+/// `archive_dir` (a rerun), built afresh otherwise; with the status line the run prints.
+fn build_index(archive_dir: &Path, index_dir: &Path) -> Result<(Index, String), String> {
+    let (names, files) = archive_names(archive_dir)?;
     if let Ok(index) = Index::open(index_dir) {
         let mut held: Vec<String> = index.list().iter().map(|e| e.name.clone()).collect();
         held.sort();
@@ -261,7 +295,10 @@ fn run(args: &Args) -> Result<bool, String> {
             load_reports(reports_dir, &rendered, &mut failures)?
         }
         None => {
-            let (index, status) = build_index(&dir.join("archive"), &dir.join("index"))?;
+            let (index, status) = match &args.index {
+                Some(given) => open_given_index(&dir.join("archive"), given)?,
+                None => build_index(&dir.join("archive"), &dir.join("index"))?,
+            };
             println!("{status}");
             archive_line = status;
             let config = match &args.config {

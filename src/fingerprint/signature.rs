@@ -69,6 +69,8 @@ pub(crate) fn reliable_count(reliable: u16) -> u32 {
 pub(crate) struct Signatures {
     pub(crate) bits: Vec<u16>,
     pub(crate) reliable: Vec<u16>,
+    /// The loudest bin of each pair, in dB.
+    pub(crate) loudest_db: Vec<f32>,
 }
 
 /// Streams spectrogram rows into signatures.
@@ -156,6 +158,7 @@ impl SignatureBuilder {
         }
         self.signatures.bits.push(bits);
         self.signatures.reliable.push(reliable);
+        self.signatures.loudest_db.push(self.loudest_db);
         self.power = [0.0; BANDS];
         self.in_pair = 0;
         self.loudest_db = f32::NEG_INFINITY;

@@ -14,7 +14,10 @@
 //! whose band-energy change is far enough from zero that noise rarely flips them, see
 //! `crate::fingerprint`'s signatures), and a window whose best split lies at its far edge is
 //! widened, up to [`MAX_REACH_S`], because in noise the landmarks of a piece's first and last
-//! words are lost and its landmark edges can lie seconds inside it.
+//! words are lost and its landmark edges can lie seconds inside it. And a piece whose edge is
+//! separated from the clip's start or end by nothing but a quiet stretch of the clip (see
+//! [`QUIET_DB`]) runs to it: a reused clip that opens in a pause keeps the pause, which added
+//! noise would otherwise set against the reference's room tone.
 #![forbid(unsafe_code)]
 
 use crate::fingerprint::{SIGNATURE_FRAMES, reliable_agreement, reliable_count};
@@ -49,11 +52,13 @@ const MIN_MARGIN_RATE: f64 = 1.0 / 15.0;
 /// the run: the same clip pairs against unrelated reference pairs of the same recording.
 const CHANCE_SHIFT: f64 = 37.0;
 
-/// A clip's signatures with each one's reliable bits (all bits when `reliable` is empty).
+/// A clip's signatures with each one's reliable bits (all bits when `reliable` is empty), and
+/// which of them are quiet (see [`quiet_signatures`]; none when `quiet` is empty).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClipSignatures<'a> {
     pub(crate) bits: &'a [u16],
     pub(crate) reliable: &'a [u16],
+    pub(crate) quiet: &'a [bool],
 }
 
 impl ClipSignatures<'_> {
@@ -64,6 +69,42 @@ impl ClipSignatures<'_> {
     fn reliable(&self, i: usize) -> u16 {
         self.reliable.get(i).copied().unwrap_or(u16::MAX)
     }
+
+    /// True when every signature of `range` is quiet (and the range is not empty).
+    fn quiet_over(&self, range: std::ops::Range<usize>) -> bool {
+        !range.is_empty()
+            && self
+                .quiet
+                .get(range)
+                .is_some_and(|q| q.iter().all(|&quiet| quiet))
+    }
+}
+
+/// A signature is quiet when its loudest bin lies this far below the clip's loud level (the
+/// 95th percentile of its signatures' loudest bins), in dB: a pause, whether room tone, added
+/// noise or a gate's silence fills it. Only a stretch quiet all the way to the clip's start or
+/// end counts (see [`refine_edges`]), so a quiet syllable inside speech never does. On the
+/// benchmark's training split, pieces of at least 3 s found: 0.937 without the rule, 0.941 at
+/// 15 dB, 0.946 at 12, 0.949 at 10, 0.950 at 8 (pink noise 0.778 → 0.857 at 10 dB, babble
+/// 0.794 → 0.841, white 0.810 → 0.825), false splices and matches unchanged (none).
+const QUIET_DB: f32 = 10.0;
+
+/// Which of a clip's signatures are quiet (see [`QUIET_DB`]), from their loudest bins.
+pub(crate) fn quiet_signatures(loudest_db: &[f32]) -> Vec<bool> {
+    let mut finite: Vec<f32> = loudest_db
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    if finite.is_empty() {
+        return vec![true; loudest_db.len()];
+    }
+    let at = ((finite.len() - 1) as f64 * 0.95).round() as usize;
+    let loud = *finite.select_nth_unstable_by(at, f32::total_cmp).1;
+    loudest_db
+        .iter()
+        .map(|&v| v < loud - QUIET_DB || v.is_nan())
+        .collect()
 }
 
 /// The agreement of clip signature `i` with the reference along the run's line, over the clip
@@ -225,6 +266,24 @@ pub(crate) fn refine_edges(
         }
         break new_start;
     };
+    // A piece that reaches the clip's start or end through nothing but a quiet stretch of the
+    // clip (and of the reference, which goes on there) runs to it: a pause carries no evidence
+    // of its origin, but noise in it disagrees with the reference's room tone, and the
+    // signatures would cut a reused clip's leading or trailing pause off its match (in noise at
+    // 10 dB SNR, matches of the training split started 0.4–1.6 s late this way).
+    let tr = |k: usize| run.speed * (k as f64 * pair) + run.offset;
+    let new_start = if clip.quiet_over(0..new_start) && tr(0) >= 0.0 {
+        0
+    } else {
+        new_start
+    };
+    let new_end = if clip.quiet_over(new_end..clip.len())
+        && tr(clip.len()) <= reference.len() as f64 * pair
+    {
+        clip.len()
+    } else {
+        new_end
+    };
     if new_start >= new_end {
         return None;
     }
@@ -256,11 +315,12 @@ mod tests {
 
     const ACTIVE: u16 = 1 << 15;
 
-    /// Signatures with every bit reliable.
+    /// Signatures with every bit reliable, none quiet.
     fn all(bits: &[u16]) -> ClipSignatures<'_> {
         ClipSignatures {
             bits,
             reliable: &[],
+            quiet: &[],
         }
     }
 
@@ -375,10 +435,52 @@ mod tests {
         let signatures = ClipSignatures {
             bits: &clip,
             reliable: &reliable,
+            quiet: &[],
         };
         let (start, end) = refine_edges(&line, signatures, &reference, 125.0).expect("refined");
         assert!((i64::from(start) - 300).abs() <= 4, "{start}");
         assert!((i64::from(end) - 600).abs() <= 4, "{end}");
+    }
+
+    #[test]
+    fn a_piece_runs_to_the_clips_start_through_a_quiet_stretch_only() {
+        // Clip signatures 100..300 copy reference 500..700; before them, 0..100, the clip holds
+        // noise that disagrees with the reference (a pause under added noise). Quiet, that
+        // stretch joins the piece; loud, it does not. At the end (300..400) loud noise: the end
+        // stays.
+        let reference = random(1000, 12);
+        let mut clip = random(400, 13);
+        clip[100..300].copy_from_slice(&reference[500..700]);
+        let line = run(1.0, 800.0, 300, 500);
+        let mut quiet = vec![false; clip.len()];
+        let placed_with = |quiet: &[bool]| {
+            let signatures = ClipSignatures {
+                bits: &clip,
+                reliable: &[],
+                quiet,
+            };
+            refine_edges(&line, signatures, &reference, 125.0).expect("refined")
+        };
+        let (start, end) = placed_with(&quiet);
+        assert!((i64::from(start) - 200).abs() <= 2, "{start}");
+        assert!((i64::from(end) - 600).abs() <= 2, "{end}");
+        quiet[..100].fill(true);
+        assert_eq!(placed_with(&quiet).0, 0);
+        // One loud signature in the stretch: not a pause all the way to the start.
+        quiet[40] = false;
+        assert!((i64::from(placed_with(&quiet).0) - 200).abs() <= 2);
+    }
+
+    #[test]
+    fn quiet_signatures_lie_far_below_the_clips_loud_level() {
+        let mut loudest = vec![-20.0_f32; 100];
+        loudest[..10].fill(-35.0);
+        loudest[10] = f32::NEG_INFINITY;
+        loudest[11] = -25.0;
+        let quiet = quiet_signatures(&loudest);
+        assert!(quiet[..11].iter().all(|&q| q));
+        assert!(quiet[11..].iter().all(|&q| !q));
+        assert!(quiet_signatures(&[]).is_empty());
     }
 
     #[test]

@@ -85,12 +85,11 @@ pub(crate) struct Segment {
     postings_at: usize,
     /// Byte offset of each reference's signatures, and one past the last.
     signatures_at: Vec<usize>,
-    /// Buckets holding more postings than this are not looked up (see [`stop_above`]).
-    stop_above: usize,
 }
 
-/// The stop list's share of a segment's postings: the largest buckets that together hold at most
-/// this fraction are skipped by [`Segment::lookup`].
+/// The stop list's share of an index's postings: the hashes whose buckets, summed over the
+/// index's segments, are the largest and together hold at most this fraction are not looked up
+/// (see [`StopList`]).
 ///
 /// Speech fills the hash space unevenly: a few shapes (a harmonic pair under a high anchor, two
 /// partners in one frame) recur in every voice. A lookup costs the postings of its bucket, so
@@ -103,15 +102,15 @@ pub(crate) struct Segment {
 /// drawn from the same speech; with the band-relative layout (version 3) they are 365 of
 /// 131 000 and give 45 %, and a lookup meets 245 chance hits instead of 1 352. A true match
 /// loses about 10 % of its hits.
-const STOP_FRACTION: f64 = 0.10;
+pub(crate) const STOP_FRACTION: f64 = 0.10;
 /// Buckets of at most this many postings are always looked up: in a small index nothing is
 /// common enough to be worth skipping.
 const MIN_STOP_BUCKET: usize = 32;
 
 /// The bucket size above which lookups are skipped, from each bucket's size: the smallest size `s`
 /// (at least [`MIN_STOP_BUCKET`]) such that the buckets larger than `s` hold at most
-/// [`STOP_FRACTION`] of all postings.
-fn stop_above(sizes: impl Iterator<Item = usize>) -> usize {
+/// `fraction` of all postings.
+fn stop_above(sizes: impl Iterator<Item = usize>, fraction: f64) -> usize {
     let mut large: Vec<usize> = Vec::new();
     let mut total = 0usize;
     for size in sizes {
@@ -121,7 +120,7 @@ fn stop_above(sizes: impl Iterator<Item = usize>) -> usize {
         }
     }
     large.sort_unstable_by(|a, b| b.cmp(a));
-    let allowed = (STOP_FRACTION * total as f64) as usize;
+    let allowed = (fraction * total as f64) as usize;
     let mut skipped = 0usize;
     let mut threshold = large.first().copied().unwrap_or(MIN_STOP_BUCKET);
     let mut i = 0;
@@ -137,6 +136,46 @@ fn stop_above(sizes: impl Iterator<Item = usize>) -> usize {
         threshold = large.get(i).copied().unwrap_or(MIN_STOP_BUCKET);
     }
     threshold.max(MIN_STOP_BUCKET)
+}
+
+/// The hashes a query does not look up: the most common of an index, counted over all its
+/// segments (see [`STOP_FRACTION`]). Counted per index rather than per segment, a hash is common
+/// or not whichever segment its postings landed in: a small segment of fresh references would
+/// otherwise look up every hash, and a large one skip what the whole archive does not find
+/// common.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StopList {
+    /// One bit per hash.
+    words: Vec<u64>,
+}
+
+impl StopList {
+    /// The stop list of an index made of `segments`, skipping at most `fraction` of its
+    /// postings.
+    pub(crate) fn of(segments: &[Segment], fraction: f64) -> StopList {
+        let mut sizes = vec![0usize; BUCKETS];
+        for segment in segments {
+            for (hash, size) in sizes.iter_mut().enumerate() {
+                *size += segment.bucket_len(hash);
+            }
+        }
+        let above = stop_above(sizes.iter().copied(), fraction);
+        let mut words = vec![0u64; BUCKETS.div_ceil(64)];
+        for (hash, &size) in sizes.iter().enumerate() {
+            if size > above {
+                words[hash / 64] |= 1 << (hash % 64);
+            }
+        }
+        StopList { words }
+    }
+
+    /// Whether `hash` is on the list.
+    pub(crate) fn stops(&self, hash: u32) -> bool {
+        let h = hash as usize;
+        self.words
+            .get(h / 64)
+            .is_some_and(|w| (w >> (h % 64)) & 1 == 1)
+    }
 }
 
 impl Segment {
@@ -286,7 +325,6 @@ impl Segment {
             buckets_at,
             postings_at,
             signatures_at: Vec::new(),
-            stop_above: usize::MAX,
         };
         // Each reference's signatures follow from its frame count; they must fill the section
         // exactly.
@@ -314,7 +352,6 @@ impl Segment {
         if previous != postings {
             return Err(bad("bucket table does not end at the posting count".into()));
         }
-        segment.stop_above = stop_above((0..BUCKETS).map(|h| segment.bucket_len(h)));
         Ok(segment)
     }
 
@@ -358,16 +395,14 @@ impl Segment {
         self.bucket(hash + 1) - self.bucket(hash)
     }
 
-    /// Calls `f(local, frame, span)` for every posting of `hash`, unless `hash` is on the
-    /// segment's stop list (one of its most common hashes, see [`STOP_FRACTION`]).
+    /// Calls `f(local, frame, span)` for every posting of `hash`.
     #[cfg(test)]
     pub(crate) fn lookup(&self, hash: u32, f: impl FnMut(u16, u32, u8)) {
         self.lookup_spans(hash, 0..=u8::MAX, f);
     }
 
     /// Calls `f(local, frame, span)` for every posting of `hash` whose span is within
-    /// `spans` (a bucket's postings are ordered by span: a binary search finds the first),
-    /// unless `hash` is on the segment's stop list.
+    /// `spans` (a bucket's postings are ordered by span: a binary search finds the first).
     pub(crate) fn lookup_spans(
         &self,
         hash: u32,
@@ -379,9 +414,6 @@ impl Segment {
             return;
         }
         let (start, end) = (self.bucket(h), self.bucket(h + 1));
-        if end - start > self.stop_above {
-            return;
-        }
         let bytes = &self.map
             [self.postings_at + POSTING_BYTES * start..self.postings_at + POSTING_BYTES * end];
         // The span is the low byte of the packed word, the posting's third byte.
@@ -533,41 +565,48 @@ mod tests {
         let sizes = [1000, 400, 400]
             .into_iter()
             .chain(std::iter::repeat_n(10, 1000));
-        assert_eq!(stop_above(sizes), 400);
+        assert_eq!(stop_above(sizes, 0.1), 400);
         // Nothing above the floor: nothing is skipped.
         assert_eq!(
-            stop_above(std::iter::repeat_n(MIN_STOP_BUCKET, 100)),
+            stop_above(std::iter::repeat_n(MIN_STOP_BUCKET, 100), 0.1),
             MIN_STOP_BUCKET
         );
-        assert_eq!(stop_above(std::iter::empty()), MIN_STOP_BUCKET);
+        assert_eq!(stop_above(std::iter::empty(), 0.1), MIN_STOP_BUCKET);
     }
 
     #[test]
-    fn lookup_skips_a_hash_on_the_stop_list() {
-        let path = temp("stop");
-        // Hash 7 holds 200 of 2 100 postings (under 10 %); every other hash holds one.
-        let mut postings: Vec<Posting> = (0..200)
-            .map(|frame| Posting {
-                hash: 7,
+    fn stop_list_counts_a_hash_over_every_segment() {
+        // Hash 7 holds 30 postings in each of two segments of 300: within one segment it is at
+        // the floor of MIN_STOP_BUCKET, nothing to skip; over the index it holds 60 of 600
+        // (10 %), the one common hash. Every other hash holds one posting.
+        let write = |name: &str, hashes: std::ops::Range<u32>| {
+            let path = temp(name);
+            let mut postings: Vec<Posting> = (0..30)
+                .map(|frame| Posting {
+                    hash: 7,
+                    local: 0,
+                    frame,
+                    span: 10,
+                })
+                .collect();
+            postings.extend(hashes.map(|h| Posting {
+                hash: h,
                 local: 0,
-                frame,
+                frame: h,
                 span: 10,
-            })
-            .collect();
-        postings.extend((0..1900).map(|h| Posting {
-            hash: 100 + h,
-            local: 0,
-            frame: h,
-            span: 10,
-        }));
-        Segment::write(&path, &[5000], &[], postings).expect("writes");
-        let seg = Segment::open(&path).expect("opens");
-        let count = |hash| {
-            let mut n = 0;
-            seg.lookup(hash, |_, _, _| n += 1);
-            n
+            }));
+            Segment::write(&path, &[5000], &[], postings).expect("writes");
+            let segment = Segment::open(&path).expect("opens");
+            std::fs::remove_file(&path).ok();
+            segment
         };
-        assert_eq!((count(7), count(100), count(1999)), (0, 1, 1));
+        let segments = [write("stop-a", 100..370), write("stop-b", 370..640)];
+        let stop = StopList::of(&segments, 0.1);
+        assert!(stop.stops(7));
+        assert!(!stop.stops(100) && !stop.stops(639) && !stop.stops(8));
+        assert!(!StopList::of(&segments[..1], 0.1).stops(7));
+        assert!(!StopList::of(&segments, 0.0).stops(7));
+        assert!(!StopList::default().stops(7));
     }
 
     #[test]
