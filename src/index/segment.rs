@@ -153,16 +153,23 @@ impl StopList {
     /// The stop list of an index made of `segments`, skipping at most `fraction` of its
     /// postings.
     pub(crate) fn of(segments: &[Segment], fraction: f64) -> StopList {
-        let mut sizes = vec![0usize; BUCKETS];
+        let mut sizes = vec![0u32; BUCKETS];
         for segment in segments {
-            for (hash, size) in sizes.iter_mut().enumerate() {
-                *size += segment.bucket_len(hash);
+            // One pass over the bucket table: each entry is where a bucket starts.
+            let table = &segment.map[segment.buckets_at..segment.postings_at];
+            let mut starts = table
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            let mut start = starts.next().unwrap_or(0);
+            for (size, next) in sizes.iter_mut().zip(starts) {
+                *size = size.saturating_add(next.saturating_sub(start));
+                start = next;
             }
         }
-        let above = stop_above(sizes.iter().copied(), fraction);
+        let above = stop_above(sizes.iter().map(|&n| n as usize), fraction);
         let mut words = vec![0u64; BUCKETS.div_ceil(64)];
         for (hash, &size) in sizes.iter().enumerate() {
-            if size > above {
+            if size as usize > above {
                 words[hash / 64] |= 1 << (hash % 64);
             }
         }
@@ -389,10 +396,6 @@ impl Segment {
     fn bucket(&self, hash: usize) -> usize {
         let at = self.buckets_at + 4 * hash;
         u32::from_le_bytes(self.map[at..at + 4].try_into().expect("4 bytes")) as usize
-    }
-
-    fn bucket_len(&self, hash: usize) -> usize {
-        self.bucket(hash + 1) - self.bucket(hash)
     }
 
     /// Calls `f(local, frame, span)` for every posting of `hash`.
