@@ -291,6 +291,41 @@ pub(crate) fn refine_edges(
     Some((to_frame(new_start), to_frame(new_end)))
 }
 
+/// Where two adjacent pieces meet, as a signature index within `window` (`None` when it is
+/// empty): the split that best
+/// separates the signatures agreeing more with the first piece's reference (before it) from
+/// those agreeing more with the second's (after it) — the maximum of the cumulative difference of
+/// their agreements. Each edge placed alone compares one piece with chance, and the two edges
+/// overlap or leave a gap (on the benchmark's training split 23 % of the ends of a piece followed
+/// by a piece of another recording were more than 0.1 s off); compared with each other, the
+/// two pieces' evidence decides the one boundary. Signatures where either reference pauses say
+/// nothing. Measured on the training split, searching only between the two edges (the window
+/// the caller gives) and 0.2 or 0.5 s beyond them: splice F1@50 ms between recordings of other
+/// speakers 0.561 → 0.672, 0.658, 0.656; piece ends within 0.1 s 0.813 → 0.864, 0.861, 0.863;
+/// pieces of at least 3 s found 0.949 → 0.947, 0.947, 0.945 (white noise loses 3 of 63, pink
+/// gains 2). Moving a boundary only where the evidence was strong (a range of the cumulative
+/// difference of 10 or 25 bits) kept the recall and lost most of the gain (ends 0.830, 0.815).
+pub(crate) fn joint_split(
+    first: (&Run, &[u16]),
+    second: (&Run, &[u16]),
+    clip: ClipSignatures<'_>,
+    window: std::ops::Range<usize>,
+) -> Option<usize> {
+    let window = window.start.min(clip.len())..window.end.min(clip.len());
+    let mut sums = Vec::with_capacity(window.len() + 1);
+    let mut sum = 0.0;
+    sums.push(sum);
+    for i in window.clone() {
+        let a = agreement_at(i, first.0, clip, first.1, 0.0);
+        let b = agreement_at(i, second.0, clip, second.1, 0.0);
+        if let (Some((a, _)), Some((b, _))) = (a, b) {
+            sum += f64::from(a) - f64::from(b);
+        }
+        sums.push(sum);
+    }
+    (!window.is_empty()).then(|| window.start + middle_of_maximum(&sums, false))
+}
+
 /// The middle of the first stretch of positions holding the maximum of `sums` (equal within a
 /// hair: pauses add exactly zero), or its last position when `last_if_at_end` and the stretch
 /// reaches the end.
@@ -481,6 +516,21 @@ mod tests {
         assert!(quiet[..11].iter().all(|&q| q));
         assert!(quiet[11..].iter().all(|&q| !q));
         assert!(quiet_signatures(&[]).is_empty());
+    }
+
+    #[test]
+    fn two_adjacent_pieces_meet_where_the_evidence_changes_sides() {
+        // Clip signatures 0..200 copy reference A 300..500, 200..400 copy reference B 100..300.
+        // Placed alone, the first piece ran on to 230 and the second began at 180; compared
+        // with each other they meet at 200.
+        let a = random(1000, 14);
+        let b = random(1000, 15);
+        let mut clip = a[300..500].to_vec();
+        clip.extend_from_slice(&b[100..300]);
+        let first = run(1.0, 600.0, 0, 460);
+        let second = run(1.0, -200.0, 360, 800);
+        let k = joint_split((&first, &a), (&second, &b), all(&clip), 170..240).expect("split");
+        assert!((k as i64 - 200).abs() <= 1, "{k}");
     }
 
     #[test]
