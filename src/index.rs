@@ -31,6 +31,7 @@ mod matching;
 mod refine;
 mod segment;
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ use crate::fingerprint::{
     BackgroundFingerprint, Fingerprint, FingerprintBuilder, FingerprintConfig, Landmark,
     SIGNATURE_FRAMES,
 };
+use crate::report::ASSERTED;
 use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono};
 use crate::spectrogram::{SpectrogramConfig, SpectrogramStream};
 
@@ -179,6 +181,19 @@ impl Match {
             confidence: 1.0 - 10f64.powf(run.log10_chance),
             support: run.support,
             within_clip,
+        }
+    }
+
+    /// The run this match was made from ([`Match::from_run`]), up to rounding: its line and clip
+    /// interval in frames of `frame_s` (the run's chance is not kept: 0).
+    fn line(&self, frame_s: f64) -> matching::Run {
+        matching::Run {
+            speed: self.speed,
+            offset: (self.reference_start_s - self.speed * self.clip_start_s) / frame_s,
+            tq_start: (self.clip_start_s / frame_s).round() as u32,
+            tq_end: (self.clip_end_s / frame_s).round() as u32,
+            support: self.support,
+            log10_chance: 0.0,
         }
     }
 
@@ -551,6 +566,9 @@ impl Index {
         };
         let quiet = refine::quiet_signatures(&fingerprint.signature_loudest_db);
         let mut matches = Vec::new();
+        // The signatures of each reference that gave a match, read once for its edges and kept
+        // for where two matches meet.
+        let mut signatures_of: HashMap<String, Vec<u16>> = HashMap::new();
         let mut vote = CandidateVote::default();
         let mut near = Vec::new();
         for (segment_index, segment) in self.segments.iter().enumerate() {
@@ -603,6 +621,7 @@ impl Index {
                     for run in join_collinear(runs, &search) {
                         matches.push(Match::from_run(&run, frame_s, &entry.name, false));
                     }
+                    signatures_of.insert(entry.name.clone(), signatures);
                 }
             };
             let lookup = Lookup {
@@ -624,85 +643,13 @@ impl Index {
         }
         matches.sort_by(Match::strongest_first);
         let mut matches = suppress_covered(matches);
-        self.meet_adjacent(&mut matches, fingerprint, &quiet);
+        meet_adjacent(
+            &mut matches,
+            clip_signatures(fingerprint, &quiet),
+            &signatures_of,
+            frame_s,
+        );
         Ok(matches)
-    }
-
-    /// The frame signatures of the live reference `name` (empty when there is none).
-    fn signatures_of(&self, name: &str) -> Vec<u16> {
-        let Some(entry) = self.manifest.references.iter().find(|r| r.name == name) else {
-            return Vec::new();
-        };
-        self.manifest
-            .segments
-            .iter()
-            .position(|s| s.file == entry.segment)
-            .and_then(|at| self.segments.get(at))
-            .filter(|segment| usize::from(entry.local) < segment.refs())
-            .map(|segment| segment.signatures(usize::from(entry.local)))
-            .unwrap_or_default()
-    }
-
-    /// Places the boundary between each two asserted archive matches that meet (within
-    /// [`MEET_S`], overlapping or apart) where, between their two edges, the clip's signatures
-    /// change from agreeing more with the first's reference to agreeing more with the second's
-    /// (`refine::joint_split`).
-    /// Two matches of one alignment (one piece split by a pause) are left as they are.
-    fn meet_adjacent(&self, matches: &mut [Match], fingerprint: &Fingerprint, quiet: &[bool]) {
-        let frame_s = fingerprint.frame_s();
-        let pair_s = SIGNATURE_FRAMES as f64 * frame_s;
-        let mut order: Vec<usize> = (0..matches.len())
-            .filter(|&i| !matches[i].within_clip && matches[i].confidence >= MEET_MIN_CONFIDENCE)
-            .collect();
-        order.sort_by(|&a, &b| matches[a].clip_start_s.total_cmp(&matches[b].clip_start_s));
-        let run_of = |m: &Match| matching::Run {
-            speed: m.speed,
-            offset: (m.reference_start_s - m.speed * m.clip_start_s) / frame_s,
-            tq_start: (m.clip_start_s / frame_s).round() as u32,
-            tq_end: (m.clip_end_s / frame_s).round() as u32,
-            support: m.support,
-            log10_chance: 0.0,
-        };
-        let alignment = |m: &Match| m.reference_start_s - m.speed * m.clip_start_s;
-        for pair in order.windows(2) {
-            let (a, b) = (&matches[pair[0]], &matches[pair[1]]);
-            let nested = b.clip_end_s <= a.clip_end_s;
-            let one_piece =
-                a.reference == b.reference && (alignment(a) - alignment(b)).abs() < MEET_S;
-            if nested || one_piece || (b.clip_start_s - a.clip_end_s).abs() > MEET_S {
-                continue;
-            }
-            let (first_signatures, second_signatures) = (
-                self.signatures_of(&a.reference),
-                self.signatures_of(&b.reference),
-            );
-            if first_signatures.is_empty() || second_signatures.is_empty() {
-                continue;
-            }
-            // Between the two edges: each already stands where its own piece's evidence ends.
-            let lo = a.clip_end_s.min(b.clip_start_s).max(a.clip_start_s);
-            let hi = a.clip_end_s.max(b.clip_start_s).min(b.clip_end_s);
-            if hi <= lo {
-                continue;
-            }
-            let window = (lo / pair_s).ceil() as usize..(hi / pair_s).floor() as usize;
-            let Some(k) = refine::joint_split(
-                (&run_of(a), &first_signatures),
-                (&run_of(b), &second_signatures),
-                clip_signatures(fingerprint, quiet),
-                window,
-            ) else {
-                continue;
-            };
-            let t = k as f64 * pair_s;
-            let (first, second) = (pair[0], pair[1]);
-            let m = &mut matches[first];
-            m.reference_end_s = m.reference_start_s + m.speed * (t - m.clip_start_s);
-            m.clip_end_s = t;
-            let m = &mut matches[second];
-            m.reference_start_s += m.speed * (t - m.clip_start_s);
-            m.clip_start_s = t;
-        }
     }
 
     /// The alignments a query of `clip_frames` frames tests in this index, in frames: each live
@@ -831,10 +778,8 @@ impl Index {
 }
 
 /// Two matches whose edges are this close (seconds, a gap or an overlap) meet at one boundary
-/// (see `Index::meet_adjacent`); the same distance tells two alignments of one reference apart.
+/// (see [`meet_adjacent`]); the same distance tells two alignments of one reference apart.
 const MEET_S: f64 = 1.0;
-/// Matches below this confidence are left out of `Index::meet_adjacent` (they are not asserted).
-const MEET_MIN_CONFIDENCE: f64 = 0.5;
 
 /// A hash found at more places than this in one clip is left out of the within-clip search:
 /// about one occurrence per 10 s of a 3-minute clip, while a copied stretch needs each of its
@@ -960,7 +905,7 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
     let frame_s = fingerprint.frame_s();
     let frames = u32::try_from(fingerprint.frames).unwrap_or(u32::MAX);
     let min_distance = (MIN_COPY_DISTANCE_S / frame_s).round() as u32;
-    let mut own: std::collections::HashMap<u32, Vec<(u32, u16)>> = std::collections::HashMap::new();
+    let mut own: HashMap<u32, Vec<(u32, u16)>> = HashMap::new();
     for l in fingerprint.landmarks.iter().filter(|l| l.primary) {
         own.entry(l.hash)
             .or_default()
@@ -1022,6 +967,61 @@ fn join_collinear(mut runs: Vec<matching::Run>, search: &LineSearch) -> Vec<matc
         }
     }
     joined
+}
+
+/// Places the boundary between each two asserted archive matches that meet (within [`MEET_S`],
+/// overlapping or apart) where, between their two edges, the clip's signatures change from
+/// agreeing more with the first's reference to agreeing more with the second's
+/// (`refine::joint_split`); `signatures` holds each matched reference's. Two matches of one
+/// alignment (one piece split by a pause) are left as they are.
+fn meet_adjacent(
+    matches: &mut [Match],
+    clip: ClipSignatures<'_>,
+    signatures: &HashMap<String, Vec<u16>>,
+    frame_s: f64,
+) {
+    let pair_s = SIGNATURE_FRAMES as f64 * frame_s;
+    let mut order: Vec<usize> = (0..matches.len())
+        .filter(|&i| !matches[i].within_clip && matches[i].confidence >= ASSERTED)
+        .collect();
+    order.sort_by(|&a, &b| matches[a].clip_start_s.total_cmp(&matches[b].clip_start_s));
+    for pair in order.windows(2) {
+        let (a, b) = (&matches[pair[0]], &matches[pair[1]]);
+        let (first, second) = (a.line(frame_s), b.line(frame_s));
+        let nested = b.clip_end_s <= a.clip_end_s;
+        let one_piece =
+            a.reference == b.reference && ((first.offset - second.offset) * frame_s).abs() < MEET_S;
+        if nested || one_piece || (b.clip_start_s - a.clip_end_s).abs() > MEET_S {
+            continue;
+        }
+        let (Some(first_signatures), Some(second_signatures)) =
+            (signatures.get(&a.reference), signatures.get(&b.reference))
+        else {
+            continue;
+        };
+        // Between the two edges: each already stands where its own piece's evidence ends.
+        let lo = a.clip_end_s.min(b.clip_start_s).max(a.clip_start_s);
+        let hi = a.clip_end_s.max(b.clip_start_s).min(b.clip_end_s);
+        if hi <= lo {
+            continue;
+        }
+        let window = (lo / pair_s).ceil() as usize..(hi / pair_s).floor() as usize;
+        let Some(k) = refine::joint_split(
+            (&first, first_signatures),
+            (&second, second_signatures),
+            clip,
+            window,
+        ) else {
+            continue;
+        };
+        let t = k as f64 * pair_s;
+        let m = &mut matches[pair[0]];
+        m.reference_end_s = m.reference_start_s + m.speed * (t - m.clip_start_s);
+        m.clip_end_s = t;
+        let m = &mut matches[pair[1]];
+        m.reference_start_s += m.speed * (t - m.clip_start_s);
+        m.clip_start_s = t;
+    }
 }
 
 /// A clip fingerprint's signatures, with their reliable bits, for placing edges.

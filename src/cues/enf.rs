@@ -481,8 +481,8 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
         blocks
     } else if let Some(found) = search_speed(blocks, lines_hz, frames, lag, &weights, block_s) {
         shifted = shift_blocks(blocks, lines_hz, found, block_s);
-        let steps = 2.0 * (SPEED_SEARCH_MAX / SPEED_SEARCH_STEP).round();
-        presence = read(&shifted, COHERENCE_FALSE_ALARM / steps, SPEED_SEARCH_STEP);
+        let tried = searched_speeds().len() as f64;
+        presence = read(&shifted, COHERENCE_FALSE_ALARM / tried, SPEED_SEARCH_STEP);
         speed = found;
         &shifted[..]
     } else {
@@ -712,6 +712,16 @@ fn shifted_weights(weights: &[f64], offset_hz: f64, block_s: f64) -> Vec<Complex
         .collect()
 }
 
+/// The speeds [`search_speed`] tries: ±[`SPEED_SEARCH_MAX`] in steps of [`SPEED_SEARCH_STEP`],
+/// without 1 (the nominal frequencies, read before any search).
+fn searched_speeds() -> Vec<f64> {
+    let steps = (SPEED_SEARCH_MAX / SPEED_SEARCH_STEP).round() as i32;
+    (-steps..=steps)
+        .filter(|&k| k != 0)
+        .map(|k| 1.0 + f64::from(k) * SPEED_SEARCH_STEP)
+        .collect()
+}
+
 /// The playback speed at which the clip's hum is strongest, when it is not at its nominal
 /// frequency (see [`SPEED_SEARCH_MAX`]): for each speed `r` of the grid, every line shifted to
 /// `r ·` its frequency and the coherence test run; of the speeds where a line passes, the one
@@ -728,13 +738,8 @@ fn search_speed(
     weights: &[f64],
     block_s: f64,
 ) -> Option<f64> {
-    let steps = (SPEED_SEARCH_MAX / SPEED_SEARCH_STEP).round() as i32;
-    let speeds: Vec<f64> = (-steps..=steps)
-        .filter(|&k| k != 0)
-        .map(|k| 1.0 + f64::from(k) * SPEED_SEARCH_STEP)
-        .collect();
     let mut best: Option<(f64, f64)> = None;
-    for &speed in &speeds {
+    for speed in searched_speeds() {
         let score: f64 = (0..LINES)
             .map(|line| {
                 let shifted = shifted_weights(weights, lines_hz[line] * (speed - 1.0), block_s);

@@ -155,11 +155,8 @@ impl StopList {
     pub(crate) fn of(segments: &[Segment], fraction: f64) -> StopList {
         let mut sizes = vec![0u32; BUCKETS];
         for segment in segments {
-            // One pass over the bucket table: each entry is where a bucket starts.
-            let table = &segment.map[segment.buckets_at..segment.postings_at];
-            let mut starts = table
-                .chunks_exact(4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            // One pass over the bucket table.
+            let mut starts = segment.bucket_starts();
             let mut start = starts.next().unwrap_or(0);
             for (size, next) in sizes.iter_mut().zip(starts) {
                 *size = size.saturating_add(next.saturating_sub(start));
@@ -348,9 +345,8 @@ impl Segment {
         }
         // The bucket table must be monotonic and end at the posting count.
         let mut previous = 0;
-        let table = &segment.map[buckets_at..postings_at];
-        for (b, bytes) in table.chunks_exact(4).enumerate() {
-            let v = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+        for (b, v) in segment.bucket_starts().enumerate() {
+            let v = v as usize;
             if v < previous || v > postings {
                 return Err(bad(format!("bucket table is not monotonic at hash {b}")));
             }
@@ -391,6 +387,13 @@ impl Segment {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// The bucket table in order: where each hash's postings start, then the posting count.
+    fn bucket_starts(&self) -> impl Iterator<Item = u32> + '_ {
+        self.map[self.buckets_at..self.postings_at]
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     fn bucket(&self, hash: usize) -> usize {
