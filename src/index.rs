@@ -408,10 +408,13 @@ impl Index {
                 })?,
         };
         self.check_name(&name, replace)?;
+        let t0 = std::time::Instant::now();
         let reader = AudioReader::open_path(path, &DecodeOptions::default())?;
+        eprintln!("DBG open {:?}", t0.elapsed());
         let facts = reader.container_facts().cloned();
         let (fingerprint, audio, native_samples) =
             fingerprint_reader(reader, &self.manifest.settings, false)?;
+        eprintln!("DBG fingerprinted {:?}", t0.elapsed());
         let duration_s = native_samples as f64 / f64::from(audio.sample_rate.max(1));
         let entry = self.add_fingerprint(
             &name,
@@ -424,6 +427,7 @@ impl Index {
             },
             replace,
         )?;
+        eprintln!("DBG added {:?}", t0.elapsed());
         Ok(entry)
     }
 
@@ -1094,8 +1098,10 @@ impl Fingerprinter {
         if expand {
             builder = builder.expanded_for_query();
         }
+        let spectrogram = SpectrogramStream::new(rate, &settings.spectrogram, INGEST_BLOCK_FRAMES)?
+            .with_levels_up_to_bin(builder.highest_bin_read());
         Ok(Fingerprinter {
-            spectrogram: SpectrogramStream::new(rate, &settings.spectrogram, INGEST_BLOCK_FRAMES)?,
+            spectrogram,
             peaks: BackgroundFingerprint::start(builder),
         })
     }

@@ -310,6 +310,31 @@ fn stream_in_random_pushes_equals_whole_bit_for_bit() {
 }
 
 #[test]
+fn stream_with_levels_up_to_a_bin_equals_whole_below_it_and_reads_the_floor_above() {
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    let config = SpectrogramConfig::default();
+    let bins = config.bins();
+    let signal: Vec<f32> = (0..40_000).map(|_| rng.unit()).collect();
+    let whole = Spectrogram::compute(&signal, RATE_HZ, &config).unwrap();
+    for highest in [0, 129, bins - 1, bins + 10] {
+        let mut stream = SpectrogramStream::new(RATE_HZ, &config, 7)
+            .unwrap()
+            .with_levels_up_to_bin(highest);
+        let (values, frames) = stream_in_random_pushes(&signal, &config, 7, &mut rng, &mut stream);
+        assert_eq!(frames, whole.frames() as u64);
+        for (row, whole_row) in values.chunks_exact(bins).zip(whole.data.rows()) {
+            for (b, (&v, &w)) in row.iter().zip(whole_row).enumerate() {
+                if b <= highest {
+                    assert_eq!(v.to_bits(), w.to_bits(), "bin {b} of {highest}");
+                } else {
+                    assert_eq!(v, Spectrogram::FLOOR_DB, "bin {b} of {highest}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn stream_sink_error_is_returned_and_stream_stays_usable() {
     let config = SpectrogramConfig::default();
     let mut stream = SpectrogramStream::new(RATE_HZ, &config, 4).unwrap();
