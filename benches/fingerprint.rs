@@ -54,8 +54,7 @@ const CLIP_START_S: f64 = 20.0;
 const REFERENCE_S: f64 = 3600.0;
 /// Another reference length, in seconds (60 ..= 36000), to see how the query cost depends on it.
 const REFERENCE_S_ENV: &str = "CLIP_PROVENANCE_BENCH_REFERENCE_S";
-/// The 1000 h archive is this many indexes of 100 h, queried one after another; see
-/// [`Archive::parts`] for why.
+/// References are named by parts of this many hours (see [`open_or_build_index`]).
 const HOURS_PER_PART: usize = 100;
 /// Bumped whenever the synthetic archive's recipe changes, so cached archives are rebuilt.
 const GENERATOR_VERSION: u32 = 3;
@@ -340,85 +339,60 @@ fn synthetic_reference(base: &Fingerprint, seed: u64, genuine: bool) -> Fingerpr
     reference
 }
 
-/// An archive built (or found cached) under the target folder: one index per part.
+/// An archive built (or found cached) under the target folder: one index.
 struct Archive {
     hours: usize,
-    parts: Vec<Index>,
+    index: Index,
 }
 
 impl Archive {
-    /// The archive of `hours`: one index up to `HOURS_PER_PART`, else `hours / HOURS_PER_PART`
-    /// indexes of that size. Why not one index of 1000 h: `Index::add_fingerprint` merges
-    /// segments as they accumulate, and a merge (`Segment::write`) holds all its postings in
-    /// memory (16 B each in a `Vec`, plus the 6 B each of the file body), so the last merges of a
-    /// 1000 h archive (500 M postings at the base speech's density) would need more than 10 GB of
-    /// RAM, which this shared machine does not have. `Index::query` looks every clip landmark up
-    /// in every segment and adds the matches up, so querying ten 100 h indexes in turn does the
-    /// same work as one index holding ten 100 h segments (plus nine more bucket-table reads per
-    /// landmark); it is the figure a 1000 h archive would give if segments were capped at 100 h.
+    /// The archive of `hours`, one index (merged as it grows: the merges stream, so a 1000 h
+    /// archive of half a billion postings builds in a few megabytes of memory; until session 7
+    /// a merge held its postings in memory and the 1000 h archive was ten 100 h indexes queried
+    /// one after another).
     fn open_or_build(hours: usize, base: &Base, settings: &IndexSettings) -> Archive {
         let root = target_dir().join("bench").join("fingerprint-archives");
         let stamp = base.stamp(settings);
-        let parts: Vec<(String, usize)> = if hours <= HOURS_PER_PART {
-            vec![(format!("{hours}h"), hours)]
-        } else {
-            // Part 0 of the big archive is the 100 h archive itself.
-            (0..hours / HOURS_PER_PART)
-                .map(|p| {
-                    if p == 0 {
-                        (format!("{HOURS_PER_PART}h"), HOURS_PER_PART)
-                    } else {
-                        (format!("{HOURS_PER_PART}h-part{p:02}"), HOURS_PER_PART)
-                    }
-                })
-                .collect()
-        };
-        let parts = parts
-            .iter()
-            .enumerate()
-            .map(|(p, (dir, part_hours))| {
-                open_or_build_part(&root.join(dir), p, *part_hours, base, settings, &stamp)
-            })
-            .collect();
-        Archive { hours, parts }
+        let index = open_or_build_index(
+            &root.join(format!("{hours}h")),
+            hours,
+            base,
+            settings,
+            &stamp,
+        );
+        Archive { hours, index }
     }
 
     fn size_bytes(&self) -> u64 {
-        self.parts.iter().map(Index::size_bytes).sum()
+        self.index.size_bytes()
     }
 
     fn duration_h(&self) -> f64 {
-        self.parts.iter().map(Index::total_duration_s).sum::<f64>() / 3600.0
+        self.index.total_duration_s() / 3600.0
     }
 
     fn landmarks(&self) -> u64 {
-        self.parts
-            .iter()
-            .flat_map(|p| p.list().iter().map(|r| r.landmarks))
-            .sum()
+        self.index.list().iter().map(|r| r.landmarks).sum()
     }
 
     fn query(&self, clip: &Fingerprint) -> Vec<clip_provenance::Match> {
-        let mut matches = Vec::new();
-        for part in &self.parts {
-            matches.extend(part.query(clip).expect("queries"));
-        }
-        matches
+        self.index.query(clip).expect("queries")
     }
 }
 
-/// Opens the part at `dir` when its stamp is `stamp` and it opens; else builds it: `hours` of
-/// references of [`reference_s`] seconds each, named `synthetic-pPP-rRRRRR`, the first reference of part 0 holding
-/// the genuine copy of the base speech.
-fn open_or_build_part(
+/// Opens the index at `dir` when its stamp is `stamp` and it opens; else builds it: `hours` of
+/// references of [`reference_s`] seconds each, named `synthetic-pPP-rRRRRR` (part `PP` of
+/// [`HOURS_PER_PART`] hours, so that every archive holds the smaller ones' references), the
+/// first reference of part 0 holding the genuine copy of the base speech.
+fn open_or_build_index(
     dir: &Path,
-    part: usize,
     hours: usize,
     base: &Base,
     settings: &IndexSettings,
     stamp: &str,
 ) -> Index {
     let references = (hours as f64 * 3600.0 / reference_s()).round() as usize;
+    let per_part = ((HOURS_PER_PART as f64 * 3600.0 / reference_s()).round() as usize).max(1);
     let stamp_path = dir.join("BENCH_STAMP");
     if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
         match Index::open(dir) {
@@ -430,7 +404,8 @@ fn open_or_build_part(
     let _ = std::fs::remove_dir_all(dir);
     let started = Instant::now();
     let mut index = Index::create(dir, settings.clone()).expect("the target folder is writable");
-    for r in 0..references {
+    for k in 0..references {
+        let (part, r) = (k / per_part, k % per_part);
         let seed = ((part as u64) << 32) | r as u64;
         let reference = synthetic_reference(&base.fingerprint, seed, part == 0 && r == 0);
         let metadata = Metadata {
@@ -514,10 +489,9 @@ fn query(c: &mut Criterion) {
         let archive = Archive::open_or_build(hours, &base, &settings);
         let size = archive.size_bytes();
         eprintln!(
-            "archive {} h ({:.1} h of references in {} index(es)): {} bytes = {:.3} MB/h; {:.0} landmarks/h",
+            "archive {} h ({:.1} h of references): {} bytes = {:.3} MB/h; {:.0} landmarks/h",
             archive.hours,
             archive.duration_h(),
-            archive.parts.len(),
             size,
             size as f64 / 1e6 / archive.duration_h(),
             archive.landmarks() as f64 / archive.duration_h()
@@ -549,16 +523,15 @@ fn query(c: &mut Criterion) {
         group.bench_function(format!("query/{hours}h"), |b| {
             b.iter(|| archive.query(black_box(&clip_fingerprint)).len())
         });
-        if archive.parts.len() == 1 {
-            group.bench_function(format!("query_audio/{hours}h"), |b| {
-                b.iter(|| {
-                    archive.parts[0]
-                        .query_audio(black_box(&clip_audio))
-                        .expect("queries")
-                        .len()
-                })
-            });
-        }
+        group.bench_function(format!("query_audio/{hours}h"), |b| {
+            b.iter(|| {
+                archive
+                    .index
+                    .query_audio(black_box(&clip_audio))
+                    .expect("queries")
+                    .len()
+            })
+        });
     }
     group.finish();
 }

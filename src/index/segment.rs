@@ -25,7 +25,7 @@
 #![allow(unsafe_code)]
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
@@ -73,6 +73,19 @@ pub(crate) struct Posting {
     pub span: u8,
     pub local: u16,
     pub frame: u32,
+}
+
+/// A writer that keeps the CRC-32 of what passes through it.
+struct Checksummed<W: Write> {
+    out: W,
+    crc: crc32fast::Hasher,
+}
+
+impl<W: Write> Checksummed<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.crc.update(bytes);
+        self.out.write_all(bytes)
+    }
 }
 
 /// A segment file, mapped.
@@ -192,6 +205,44 @@ impl Segment {
         signatures: &[&[u16]],
         mut postings: Vec<Posting>,
     ) -> Result<()> {
+        postings.sort_unstable();
+        let mut counts = vec![0u32; BUCKETS];
+        for p in &postings {
+            counts[p.hash as usize] += 1;
+        }
+        let mut next = 0;
+        Segment::write_buckets(
+            path,
+            ref_frames,
+            &counts,
+            |hash, out| {
+                let n = counts[hash as usize] as usize;
+                out.extend_from_slice(&postings[next..next + n]);
+                next += n;
+            },
+            |r, out| out.extend_from_slice(signatures.get(r).copied().unwrap_or(&[])),
+        )
+    }
+
+    /// Writes a segment bucket by bucket, so that memory stays at one bucket's postings and one
+    /// reference's signatures whatever the segment's size (a merge of segments streams through
+    /// here). `counts[h]` is the number of postings of hash `h`; `fill(h, out)` appends them
+    /// (in any order) to the empty `out`, for every hash in turn; `signatures_of(r, out)` appends
+    /// reference `r`'s signatures (cut or padded to `ceil(frames / 2)`). The body goes to disk
+    /// as it is made; the header, with its checksums, last, then everything is flushed to disk
+    /// before returning. The file must not exist.
+    ///
+    /// # Errors
+    /// [`Error::Limit`] past [`MAX_REFS_PER_SEGMENT`] references; [`Error::Index`] when `fill`
+    /// gives another number of postings than `counts` says (the file is then left unnamed in
+    /// the manifest, for the next writer to delete); [`Error::Io`] when writing fails.
+    pub(crate) fn write_buckets(
+        path: &Path,
+        ref_frames: &[u32],
+        counts: &[u32],
+        mut fill: impl FnMut(u32, &mut Vec<Posting>),
+        mut signatures_of: impl FnMut(usize, &mut Vec<u16>),
+    ) -> Result<()> {
         if ref_frames.len() > MAX_REFS_PER_SEGMENT {
             return Err(Error::limit(
                 "index segment: references",
@@ -199,36 +250,65 @@ impl Segment {
                 ref_frames.len() as u64,
             ));
         }
-        postings.sort_unstable();
-        let mut buckets = vec![0u32; BUCKETS + 1];
-        for p in &postings {
-            buckets[p.hash as usize + 1] += 1;
-        }
-        for i in 1..=BUCKETS {
-            buckets[i] += buckets[i - 1];
-        }
-        let mut body = Vec::with_capacity(
-            4 * ref_frames.len() + 4 * (BUCKETS + 1) + POSTING_BYTES * postings.len(),
-        );
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        let mut out = Checksummed {
+            out: BufWriter::with_capacity(1 << 20, &file),
+            crc: crc32fast::Hasher::new(),
+        };
+        let io = |e| Error::io(path, e);
+        out.out.write_all(&[0; HEADER_BYTES]).map_err(io)?;
         for f in ref_frames {
-            body.extend_from_slice(&f.to_le_bytes());
+            out.write(&f.to_le_bytes()).map_err(io)?;
         }
-        for b in &buckets {
-            body.extend_from_slice(&b.to_le_bytes());
+        let mut total = 0u64;
+        out.write(&0u32.to_le_bytes()).map_err(io)?;
+        for h in 0..BUCKETS {
+            total += u64::from(counts.get(h).copied().unwrap_or(0));
+            let start = u32::try_from(total)
+                .map_err(|_| Error::limit("index segment: postings", u64::from(u32::MAX), total))?;
+            out.write(&start.to_le_bytes()).map_err(io)?;
         }
-        for p in &postings {
-            body.extend_from_slice(&p.local.to_le_bytes());
-            body.extend_from_slice(
-                &((p.frame.min(MAX_FRAME) << 8) | u32::from(p.span)).to_le_bytes(),
-            );
+        let mut bucket = Vec::new();
+        let mut bytes = Vec::new();
+        for h in 0..BUCKETS as u32 {
+            bucket.clear();
+            fill(h, &mut bucket);
+            let expected = counts.get(h as usize).copied().unwrap_or(0) as usize;
+            if bucket.len() != expected {
+                return Err(Error::index(
+                    path,
+                    format!(
+                        "bucket {h}: {} postings where {expected} were counted",
+                        bucket.len()
+                    ),
+                ));
+            }
+            bucket.sort_unstable();
+            bytes.clear();
+            for p in &bucket {
+                bytes.extend_from_slice(&p.local.to_le_bytes());
+                bytes.extend_from_slice(
+                    &((p.frame.min(MAX_FRAME) << 8) | u32::from(p.span)).to_le_bytes(),
+                );
+            }
+            out.write(&bytes).map_err(io)?;
         }
         let mut signature_count = 0u64;
+        let mut own = Vec::new();
         for (r, &frames) in ref_frames.iter().enumerate() {
-            let own = signatures.get(r).copied().unwrap_or(&[]);
+            own.clear();
+            signatures_of(r, &mut own);
             let count = signature_count_of(frames);
-            for i in 0..count {
-                body.extend_from_slice(&own.get(i).copied().unwrap_or(0).to_le_bytes());
+            own.resize(count, 0);
+            bytes.clear();
+            for s in &own {
+                bytes.extend_from_slice(&s.to_le_bytes());
             }
+            out.write(&bytes).map_err(io)?;
             signature_count += count as u64;
         }
         let mut header = [0u8; HEADER_BYTES];
@@ -236,23 +316,19 @@ impl Segment {
         header[8..12].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
         header[12..16].copy_from_slice(&HASH_BITS.to_le_bytes());
         header[16..20].copy_from_slice(&(ref_frames.len() as u32).to_le_bytes());
-        header[24..32].copy_from_slice(&(postings.len() as u64).to_le_bytes());
+        header[24..32].copy_from_slice(&total.to_le_bytes());
         header[40..48].copy_from_slice(&signature_count.to_le_bytes());
-        header[32..36].copy_from_slice(&crc32fast::hash(&body).to_le_bytes());
+        header[32..36].copy_from_slice(&out.crc.clone().finalize().to_le_bytes());
         let header_crc = header_checksum(&header);
         header[36..40].copy_from_slice(&header_crc.to_le_bytes());
-        let file = File::options()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        let mut out = BufWriter::new(&file);
-        out.write_all(&header)
-            .and_then(|()| out.write_all(&body))
-            .and_then(|()| out.flush())
-            .map_err(|e| Error::io(path, e))?;
+        let mut out = out.out;
+        out.flush().map_err(io)?;
         drop(out);
-        file.sync_all().map_err(|e| Error::io(path, e))
+        // The header last, in place: a writer that dies before this leaves a file whose header
+        // is zeros, which `open` refuses (and no manifest names it).
+        (&file).seek(SeekFrom::Start(0)).map_err(io)?;
+        (&file).write_all(&header).map_err(io)?;
+        file.sync_all().map_err(io)
     }
 
     /// Maps and verifies the segment at `path`.
@@ -402,7 +478,6 @@ impl Segment {
     }
 
     /// Calls `f(local, frame, span)` for every posting of `hash`.
-    #[cfg(test)]
     pub(crate) fn lookup(&self, hash: u32, f: impl FnMut(u16, u32, u8)) {
         self.lookup_spans(hash, 0..=u8::MAX, f);
     }
@@ -523,6 +598,32 @@ mod tests {
         let mut sorted = postings;
         sorted.sort_unstable();
         assert_eq!(seg.all_postings().collect::<Vec<_>>(), sorted);
+    }
+
+    #[test]
+    fn a_bucket_filled_with_other_than_its_count_is_an_error_and_never_a_segment() {
+        let path = temp("miscounted");
+        let mut counts = vec![0u32; BUCKETS];
+        counts[5] = 2;
+        let fill = |hash: u32, out: &mut Vec<Posting>| {
+            if hash == 5 {
+                out.push(Posting {
+                    hash,
+                    span: 9,
+                    local: 0,
+                    frame: 3,
+                });
+            }
+        };
+        match Segment::write_buckets(&path, &[100], &counts, fill, |_, _| {}) {
+            Err(Error::Index { detail, .. }) => {
+                assert!(detail.contains("bucket 5: 1 postings where 2"), "{detail}")
+            }
+            other => panic!("expected Error::Index, got {other:?}"),
+        }
+        // What was written before the error has no header: it does not open as a segment.
+        assert!(Segment::open(&path).is_err());
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]
