@@ -639,16 +639,16 @@ impl Index {
                 stop: &self.stop,
                 search: &search,
             };
-            match collect_hits(&lookup, fingerprint, 0..segment.refs(), budget) {
-                Ok(hits) => search_references(0, hits),
-                Err(counts) => {
-                    for range in hit_groups(&counts, budget) {
-                        let first = range.start;
-                        if let Ok(hits) = collect_hits(&lookup, fingerprint, range, u64::MAX) {
-                            search_references(first, hits);
-                        }
-                    }
-                }
+            let first_pass = collect_hits(&lookup, fingerprint, 0..segment.refs(), budget);
+            let kept = first_pass.hits.len();
+            search_references(0, first_pass.hits);
+            for range in hit_groups(&first_pass.counts[kept..], budget) {
+                let range = kept + range.start..kept + range.end;
+                let first = range.start;
+                search_references(
+                    first,
+                    collect_hits(&lookup, fingerprint, range, u64::MAX).hits,
+                );
             }
         }
         matches.sort_by(Match::strongest_first);
@@ -846,18 +846,30 @@ fn for_each_posting(
     }
 }
 
-/// The hits of the references `locals` of `segment`, one list per reference in order; past
-/// `budget` hits it stops keeping them and gives instead how many hits each reference of the
-/// range gathers, for [`hit_groups`] (one lookup pass either way).
+/// What one lookup pass over a segment gathered: the hits of a leading part of the references
+/// asked for, and how many hits each of them has.
+struct Collected {
+    /// The hits of the first `hits.len()` references asked for, one list per reference, whole.
+    hits: Vec<Vec<Hit>>,
+    /// The hits of every reference asked for, counted.
+    counts: Vec<u64>,
+}
+
+/// The hits of the references `locals` of `segment`, in one lookup pass, keeping at most about
+/// `budget` of them: when the hits kept pass the budget, the last reference still kept is given
+/// up (its hits freed, only counted from then on), so the pass ends with the whole hits of the
+/// leading references that fit and the counts of all, for [`hit_groups`] to plan the passes of
+/// the rest. (Until session 7 a pass over the budget freed every hit and counted only, so a
+/// query over the budget read the segment once more than now.)
 fn collect_hits(
     lookup: &Lookup<'_>,
     fingerprint: &Fingerprint,
     locals: std::ops::Range<usize>,
     budget: u64,
-) -> std::result::Result<Vec<Vec<Hit>>, Vec<u64>> {
+) -> Collected {
     let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); locals.len()];
     let mut counts = vec![0u64; locals.len()];
-    let mut total = 0u64;
+    let mut kept = 0u64;
     for_each_posting(lookup, fingerprint, |l, local, frame, span| {
         let Some(i) = usize::from(local)
             .checked_sub(locals.start)
@@ -866,12 +878,7 @@ fn collect_hits(
             return;
         };
         counts[i] += 1;
-        total += 1;
-        if total > budget {
-            // Over the budget: free what was kept, once, and only count from here on.
-            if total == budget + 1 {
-                hits = Vec::new();
-            }
+        if i >= hits.len() {
             return;
         }
         hits[i].push(Hit {
@@ -880,12 +887,13 @@ fn collect_hits(
             tr: frame,
             sr: u16::from(span),
         });
+        kept += 1;
+        while kept > budget {
+            let Some(given_up) = hits.pop() else { break };
+            kept -= given_up.len() as u64;
+        }
     });
-    if total > budget {
-        Err(counts)
-    } else {
-        Ok(hits)
-    }
+    Collected { hits, counts }
 }
 
 /// Consecutive references grouped so that each group's hits stay within `budget` (a reference
@@ -1577,7 +1585,9 @@ mod tests {
                     stop: &index.stop,
                     search: &LineSearch::default(),
                 };
-                collect_hits(&lookup, &fingerprint, 0..segment.refs(), 0).unwrap_err()
+                let collected = collect_hits(&lookup, &fingerprint, 0..segment.refs(), 0);
+                assert!(collected.hits.is_empty());
+                collected.counts
             })
             .max()
             .expect("references");
