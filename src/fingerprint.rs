@@ -475,6 +475,8 @@ pub struct FingerprintBuilder {
     signature: SignatureBuilder,
     /// Scratch of [`sliding_max`].
     max_scratch: Vec<f32>,
+    /// Per band bin of the centre frame, whether it may be a peak (see `push_frame`).
+    maybe_peak: Vec<bool>,
 }
 
 impl FingerprintBuilder {
@@ -525,6 +527,7 @@ impl FingerprintBuilder {
             zone: Vec::with_capacity(64),
             signature: SignatureBuilder::new(lo_bin, hi_bin),
             max_scratch: Vec::new(),
+            maybe_peak: Vec::new(),
         })
     }
 
@@ -642,20 +645,26 @@ impl FingerprintBuilder {
         let threshold = self.envelopes[c_slot] - self.config.level_range_db;
         let lo_frame = centre.saturating_sub(radius as u64);
         let first_slot = (lo_frame % window as u64) as usize;
+        // The tests that need the centre frame only, for every bin at once and without
+        // branches (so that the loop vectorises): above the level threshold and the floor (a
+        // NaN fails), strictly above the left neighbour and at least the right (one peak per
+        // plateau), and the maximum of the centre frame's own neighbourhood, where most local
+        // maxima fail before the walk over the other frames.
+        let (row, fmax) = (&self.rows[c_slot], &self.fmax_rows[c_slot]);
+        self.maybe_peak.clear();
+        self.maybe_peak.extend((0..width).map(|b| {
+            let v = row[1 + b];
+            (v > threshold)
+                & (v > Spectrogram::FLOOR_DB)
+                & (v > row[b])
+                & (v >= row[2 + b])
+                & !(fmax[b] > v)
+        }));
         for b in 0..width {
+            if !self.maybe_peak[b] {
+                continue;
+            }
             let v = self.rows[c_slot][1 + b];
-            if v.is_nan() || v <= threshold || v <= Spectrogram::FLOOR_DB {
-                continue;
-            }
-            // Strictly above the left neighbour, at least the right: one peak per plateau.
-            if !(v > self.rows[c_slot][b] && v >= self.rows[c_slot][2 + b]) {
-                continue;
-            }
-            // The centre frame's own neighbourhood first: most local maxima fall here, before
-            // the walk over the other frames (the same test, in another order).
-            if self.fmax_rows[c_slot][b] > v {
-                continue;
-            }
             let mut is_max = true;
             // The ring's slots in frame order, stepped instead of divided for.
             let mut s = first_slot;

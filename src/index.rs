@@ -414,13 +414,10 @@ impl Index {
                 })?,
         };
         self.check_name(&name, replace)?;
-        let t0 = std::time::Instant::now();
         let reader = AudioReader::open_path(path, &DecodeOptions::default())?;
-        eprintln!("DBG open {:?}", t0.elapsed());
         let facts = reader.container_facts().cloned();
         let (fingerprint, audio, native_samples) =
             fingerprint_reader(reader, &self.manifest.settings, false)?;
-        eprintln!("DBG fingerprinted {:?}", t0.elapsed());
         let duration_s = native_samples as f64 / f64::from(audio.sample_rate.max(1));
         let entry = self.add_fingerprint(
             &name,
@@ -433,7 +430,6 @@ impl Index {
             },
             replace,
         )?;
-        eprintln!("DBG added {:?}", t0.elapsed());
         Ok(entry)
     }
 

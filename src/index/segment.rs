@@ -265,15 +265,16 @@ impl Segment {
             out.write(&f.to_le_bytes()).map_err(io)?;
         }
         let mut total = 0u64;
-        out.write(&0u32.to_le_bytes()).map_err(io)?;
+        let mut bytes = Vec::with_capacity(4 * (BUCKETS + 1));
+        bytes.extend_from_slice(&0u32.to_le_bytes());
         for h in 0..BUCKETS {
             total += u64::from(counts.get(h).copied().unwrap_or(0));
             let start = u32::try_from(total)
                 .map_err(|_| Error::limit("index segment: postings", u64::from(u32::MAX), total))?;
-            out.write(&start.to_le_bytes()).map_err(io)?;
+            bytes.extend_from_slice(&start.to_le_bytes());
         }
+        out.write(&bytes).map_err(io)?;
         let mut bucket = Vec::new();
-        let mut bytes = Vec::new();
         for h in 0..BUCKETS as u32 {
             bucket.clear();
             fill(h, &mut bucket);
@@ -286,6 +287,9 @@ impl Segment {
                         bucket.len()
                     ),
                 ));
+            }
+            if bucket.is_empty() {
+                continue;
             }
             bucket.sort_unstable();
             bytes.clear();
