@@ -648,8 +648,9 @@ impl FingerprintBuilder {
         // The tests that need the centre frame only, for every bin at once and without
         // branches (so that the loop vectorises): above the level threshold and the floor (a
         // NaN fails), strictly above the left neighbour and at least the right (one peak per
-        // plateau), and the maximum of the centre frame's own neighbourhood, where most local
-        // maxima fail before the walk over the other frames.
+        // plateau), and the maximum of the centre frame's own neighbourhood (never NaN where
+        // `v` is not: the max filter skips NaNs), where most local maxima fail before the walk
+        // over the other frames.
         let (row, fmax) = (&self.rows[c_slot], &self.fmax_rows[c_slot]);
         self.maybe_peak.clear();
         self.maybe_peak.extend((0..width).map(|b| {
@@ -658,7 +659,7 @@ impl FingerprintBuilder {
                 & (v > Spectrogram::FLOOR_DB)
                 & (v > row[b])
                 & (v >= row[2 + b])
-                & !(fmax[b] > v)
+                & (v >= fmax[b])
         }));
         for b in 0..width {
             if !self.maybe_peak[b] {
