@@ -785,9 +785,9 @@ pub(crate) enum BackgroundFingerprint {
     Inline(Box<FingerprintBuilder>),
 }
 
-/// Spectrogram blocks in flight to a [`BackgroundFingerprint`] (4 blocks of 256 frames of 257
-/// bins: about 1 MB).
-const PIPELINE_BLOCKS: usize = 4;
+/// Spectrogram blocks in flight to a [`BackgroundFingerprint`] (at most 32 blocks of 256 frames of
+/// 257 bins: about 8 MB; see `signal::PIPELINE_DEPTH_BLOCKS` for why so many).
+const PIPELINE_BLOCKS: usize = 32;
 
 impl BackgroundFingerprint {
     /// Starts the thread with `builder` (or keeps `builder` here if it cannot start).
