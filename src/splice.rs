@@ -349,7 +349,7 @@ const SPEED_TOLERANCE: f64 = 0.02;
 /// True when `n` carries on where `m` stops in the same recording: a pause, or a stretch the
 /// matcher lost (noise, a speed change that split one piece into several lines), between two
 /// matches of one piece. A deletion makes the reference jump further than the drift allows.
-fn continues(m: &Match, n: &Match) -> bool {
+pub(crate) fn continues(m: &Match, n: &Match) -> bool {
     let gap_s = (n.clip_start_s - m.clip_end_s).abs();
     let speed = 0.5 * (m.speed + n.speed);
     m.reference == n.reference

@@ -2,8 +2,9 @@
 //! asserted splices and matches (DESIGN.md, `verdict`).
 //!
 //! The label follows from asserted evidence only (score or confidence ≥ 0.5):
-//! - `reassembled`: asserted splices, and at least one piece found in the archive;
-//! - `reused`: a piece found in the archive, no asserted splice;
+//! - `reassembled`: asserted splices, or two or more separate archive pieces (two recordings,
+//!   or a jump within one), and at least one piece found in the archive;
+//! - `reused`: one continuous piece found in the archive, no asserted splice;
 //! - `edited`: asserted splices, or a stretch copied within the clip, but nothing in the archive;
 //! - `authentic`: none of these. Not proof: the summary says what was checked and what could not
 //!   be.
@@ -32,7 +33,8 @@ pub enum Label {
     Edited,
     /// One continuous archive piece, no splice: old audio presented as new.
     Reused,
-    /// Pieces joined at asserted splices, at least one found in the archive.
+    /// Pieces joined at asserted splices, or two or more separate archive pieces; at least one
+    /// found in the archive.
     Reassembled,
 }
 
@@ -165,19 +167,38 @@ pub fn decide(evidence: &Evidence<'_>) -> Verdict {
         .collect();
     let archived = archive_p >= ASSERTED;
     let copied = copy_p >= ASSERTED;
-    // A stretch copied within the clip is editing, unless the archive already says more.
-    let spliced = !asserted_splices.is_empty() || (copied && !archived);
+    // A stretch copied within the clip is editing, unless the archive already says more. Two
+    // archive pieces that do not carry on one from the other (two recordings, or a jump within
+    // one) are not the "one continuous piece" of `reused`, however precisely the matcher placed
+    // the boundary between them (a splice's score is the probability of a cut within 50 ms).
+    let pieces = archive_pieces(evidence.matches);
+    let spliced = !asserted_splices.is_empty() || (copied && !archived) || pieces >= 2;
     let label = Label::from_evidence(spliced, archived);
     let score = VERDICT_MODEL.score(splice_p, archive_p, copy_p);
     Verdict {
         label,
         score,
-        summary: summary(label, evidence, &asserted_splices),
+        summary: summary(label, evidence, &asserted_splices, pieces),
     }
 }
 
+/// How many separate pieces the asserted archive matches hold: in clip order, a new piece
+/// wherever a match does not carry on where the previous one stopped (`splice::continues`).
+fn archive_pieces(matches: &[Match]) -> usize {
+    let mut asserted: Vec<&Match> = matches
+        .iter()
+        .filter(|m| !m.within_clip && m.confidence >= ASSERTED)
+        .collect();
+    asserted.sort_by(|a, b| a.clip_start_s.total_cmp(&b.clip_start_s));
+    let joins = asserted
+        .windows(2)
+        .filter(|w| !crate::splice::continues(w[0], w[1]))
+        .count();
+    asserted.len().min(1) + joins
+}
+
 /// The one-sentence summary (several clauses joined by semicolons).
-fn summary(label: Label, evidence: &Evidence<'_>, asserted: &[&Splice]) -> String {
+fn summary(label: Label, evidence: &Evidence<'_>, asserted: &[&Splice], pieces: usize) -> String {
     let mut s = String::new();
     let matched: Vec<&Segment> = evidence
         .segments
@@ -220,6 +241,9 @@ fn summary(label: Label, evidence: &Evidence<'_>, asserted: &[&Splice]) -> Strin
         }
     }
     if asserted.is_empty() {
+        if pieces >= 2 {
+            let _ = write!(s, "; {pieces} separate archive pieces, joined");
+        }
         let weak = evidence
             .splices
             .iter()
@@ -360,6 +384,43 @@ mod tests {
             archive: Some(&archive),
             container_notes: &[],
         })
+    }
+
+    #[test]
+    fn separate_archive_pieces_are_reassembled_without_an_asserted_splice() {
+        // Two recordings meeting at 3 s, the join's splice scored below 0.5: not one continuous
+        // piece, so not `reused`.
+        let weak_join = [splice(3.0, 0.14, CueKey::Archive)];
+        let two_recordings = [
+            Match::at_speed_one("a.mp3", (0.0, 3.0), 10.0, 0.99),
+            Match::at_speed_one("b.mp3", (3.0, 8.0), 40.0, 0.76),
+        ];
+        let halves = [
+            segment(0.0, 3.0, Some("a.mp3")),
+            segment(3.0, 8.0, Some("b.mp3")),
+        ];
+        let v = verdict(&weak_join, &two_recordings, &halves);
+        assert_eq!(v.label, Label::Reassembled);
+        assert!(
+            v.summary.contains("2 separate archive pieces, joined"),
+            "{}",
+            v.summary
+        );
+        // A jump within one recording (a deletion) is two pieces too.
+        let jump = [
+            Match::at_speed_one("a.mp3", (0.0, 3.0), 10.0, 0.99),
+            Match::at_speed_one("a.mp3", (3.0, 8.0), 20.0, 0.99),
+        ];
+        assert_eq!(verdict(&[], &jump, &halves).label, Label::Reassembled);
+        // One piece the matcher found as two lines (a lost stretch between them) is one piece;
+        // a weak match (below 0.5) counts for nothing.
+        let one_piece = [
+            Match::at_speed_one("a.mp3", (0.0, 3.0), 10.0, 0.99),
+            Match::at_speed_one("a.mp3", (3.5, 8.0), 13.5, 0.99),
+            Match::at_speed_one("b.mp3", (8.0, 9.0), 50.0, 0.3),
+        ];
+        let all = [segment(0.0, 9.0, Some("a.mp3"))];
+        assert_eq!(verdict(&[], &one_piece, &all).label, Label::Reused);
     }
 
     #[test]
