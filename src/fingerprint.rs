@@ -827,11 +827,7 @@ impl BackgroundFingerprint {
             BackgroundFingerprint::Thread { blocks, spent, .. } => {
                 let copy = match spent.try_recv() {
                     Ok(mut reused) => {
-                        // Field by field: ndarray's `clone_from` keeps the allocation.
-                        reused.data.clone_from(&block.data);
-                        reused.first_frame = block.first_frame;
-                        reused.sample_rate = block.sample_rate;
-                        reused.config = block.config;
+                        reused.clone_from(block);
                         reused
                     }
                     Err(_) => block.clone(),

@@ -443,13 +443,7 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
     let weights = hann(frame_blocks);
     let neighbours: Vec<Vec<Complex64>> = NEIGHBOUR_OFFSETS_HZ
         .iter()
-        .map(|&offset| {
-            (0..frame_blocks)
-                .map(|m| {
-                    weights[m] * Complex64::from_polar(1.0, -2.0 * PI * offset * m as f64 * block_s)
-                })
-                .collect()
-        })
+        .map(|&offset| shifted_weights(&weights, offset, block_s))
         .collect();
     let frames = blocks.len() + 1 - frame_blocks;
     let lag = (LAG_S / block_s).round() as usize;
@@ -618,7 +612,13 @@ fn presence(
             held += 1;
         }
     }
-    let rayleigh = coherence(blocks, line, frames, lag, weights, test.false_alarm);
+    let rayleigh = coherence(
+        |k| frame_phasor(blocks, line, k, weights),
+        frames,
+        lag,
+        frame_blocks,
+        test.false_alarm,
+    );
     Presence {
         fraction: held as f64 / total.max(1) as f64,
         coherence: rayleigh.value,
@@ -627,33 +627,25 @@ fn presence(
     }
 }
 
-/// The Rayleigh test of one line's frames (weighted by `weights`, which may carry a frequency
-/// shift): the mean resultant length of the unit rotations of non-overlapping pulse pairs, and
-/// the length that noise alone exceeds with probability `false_alarm` (infinite when there are
-/// too few pairs). A constant rotation (the line off its mixing frequency) leaves it unchanged.
-fn coherence<W: Copy>(
-    blocks: &[[Complex32; LINES]],
-    line: usize,
+/// The Rayleigh test of one line's frames (`phasor(k)` is frame `k`'s phasor, of `frame_blocks`
+/// blocks, weighted by weights that may carry a frequency shift): the mean resultant length of
+/// the unit rotations of non-overlapping pulse pairs, and the length that noise alone exceeds
+/// with probability `false_alarm` (infinite when there are too few pairs). A constant rotation
+/// (the line off its mixing frequency) leaves it unchanged.
+fn coherence(
+    phasor: impl Fn(usize) -> Complex64,
     frames: usize,
     lag: usize,
-    weights: &[W],
+    frame_blocks: usize,
     false_alarm: f64,
-) -> Coherence
-where
-    Complex64: std::ops::Mul<W, Output = Complex64>,
-{
-    let frame_blocks = weights.len();
+) -> Coherence {
     // Pairs one frame length apart share no block, so their rotations are independent under
     // noise.
     let (mut sum, mut pairs, mut power) = (Complex64::new(0.0, 0.0), 0usize, 0.0);
     let mut rotation_sum = Complex64::new(0.0, 0.0);
     for k in (lag..frames).step_by(frame_blocks) {
-        let (now, before) = (
-            frame_phasor(blocks, line, k, weights),
-            frame_phasor(blocks, line, k - lag, weights),
-        );
-        // Named: the `where` bound would otherwise pick `Mul<W>` for `*`.
-        let rotation = std::ops::Mul::<Complex64>::mul(now, before.conj());
+        let (now, before) = (phasor(k), phasor(k - lag));
+        let rotation = now * before.conj();
         rotation_sum += rotation;
         power += now.norm_sqr() + before.norm_sqr();
         if rotation.norm() > 0.0 {
@@ -743,7 +735,13 @@ fn search_speed(
         let score: f64 = (0..LINES)
             .map(|line| {
                 let shifted = shifted_weights(weights, lines_hz[line] * (speed - 1.0), block_s);
-                coherence(blocks, line, frames, lag, &shifted, COHERENCE_FALSE_ALARM)
+                coherence(
+                    |k| frame_phasor(blocks, line, k, &shifted),
+                    frames,
+                    lag,
+                    weights.len(),
+                    COHERENCE_FALSE_ALARM,
+                )
             })
             .filter(Coherence::passes)
             .map(|c| c.power)
@@ -983,7 +981,8 @@ impl Line {
 }
 
 /// The weighted sum of `weights.len()` blocks from `start`, for one line: Hann weights (`f64`),
-/// or Hann weights carrying a frequency shift (`Complex64`, see [`shifted_weights`]).
+/// or Hann weights carrying a frequency shift (`Complex64`, see [`shifted_weights`]: the
+/// neighbouring-noise frames and the speed search).
 fn frame_phasor<W: Copy>(
     blocks: &[[Complex32; LINES]],
     line: usize,
@@ -1007,17 +1006,9 @@ fn neighbour_power(
     start: usize,
     neighbours: &[Vec<Complex64>],
 ) -> f64 {
-    let frame = &blocks[start..start + neighbours[0].len()];
     let total: f64 = neighbours
         .iter()
-        .map(|shift| {
-            frame
-                .iter()
-                .zip(shift)
-                .map(|(b, &s)| Complex64::new(f64::from(b[line].re), f64::from(b[line].im)) * s)
-                .sum::<Complex64>()
-                .norm_sqr()
-        })
+        .map(|shift| frame_phasor(blocks, line, start, shift).norm_sqr())
         .sum();
     total / neighbours.len() as f64
 }

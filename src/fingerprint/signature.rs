@@ -173,8 +173,9 @@ impl SignatureBuilder {
 }
 
 /// `10^(db/10)`, a level in dB as a power ratio, within 5e-6 of it relatively for levels from
-/// −370 to +370 dB (the rounding of `db · log2 10 / 10` to single precision, as with `expf`) (beyond, the nearest of those): without calls or branches, so that a loop over
-/// a row's bins vectorises. `10^(db/10) = 2^x` with `x = n + ½ + g/ln 2`, `n` an integer and
+/// −370 to +370 dB (beyond them, the value at the nearer one); the error is single precision's
+/// rounding of `db · log2 10 / 10`, as with `expf`. Without calls or branches, so that a loop
+/// over a row's bins vectorises. `10^(db/10) = 2^x` with `x = n + ½ + g/ln 2`, `n` an integer and
 /// `|g| ≤ ½ ln 2`; `e^g` by its Taylor series to `g⁶` (the rest is below 1.3e-7), `2^n` by its
 /// exponent bits.
 #[inline]

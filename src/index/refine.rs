@@ -361,7 +361,12 @@ mod tests {
 
     /// The edges the signatures place, in clip frames, every clip bit reliable.
     fn placed(line: &Run, clip: &[u16], reference: &[u16]) -> (i64, i64) {
-        let (start, end) = refine_edges(line, all(clip), reference, 125.0).expect("refined");
+        placed_by(line, all(clip), reference)
+    }
+
+    /// The edges `clip` places, in clip frames.
+    fn placed_by(line: &Run, clip: ClipSignatures<'_>, reference: &[u16]) -> (i64, i64) {
+        let (start, end) = refine_edges(line, clip, reference, 125.0).expect("refined");
         (i64::from(start), i64::from(end))
     }
 
@@ -468,13 +473,12 @@ mod tests {
         let reliable = vec![kept; clip.len()];
         let line = run(1.0, 700.0, 340, 560);
         let signatures = ClipSignatures {
-            bits: &clip,
             reliable: &reliable,
-            quiet: &[],
+            ..all(&clip)
         };
-        let (start, end) = refine_edges(&line, signatures, &reference, 125.0).expect("refined");
-        assert!((i64::from(start) - 300).abs() <= 4, "{start}");
-        assert!((i64::from(end) - 600).abs() <= 4, "{end}");
+        let (start, end) = placed_by(&line, signatures, &reference);
+        assert!((start - 300).abs() <= 4, "{start}");
+        assert!((end - 600).abs() <= 4, "{end}");
     }
 
     #[test]
@@ -490,20 +494,19 @@ mod tests {
         let mut quiet = vec![false; clip.len()];
         let placed_with = |quiet: &[bool]| {
             let signatures = ClipSignatures {
-                bits: &clip,
-                reliable: &[],
                 quiet,
+                ..all(&clip)
             };
-            refine_edges(&line, signatures, &reference, 125.0).expect("refined")
+            placed_by(&line, signatures, &reference)
         };
         let (start, end) = placed_with(&quiet);
-        assert!((i64::from(start) - 200).abs() <= 2, "{start}");
-        assert!((i64::from(end) - 600).abs() <= 2, "{end}");
+        assert!((start - 200).abs() <= 2, "{start}");
+        assert!((end - 600).abs() <= 2, "{end}");
         quiet[..100].fill(true);
         assert_eq!(placed_with(&quiet).0, 0);
         // One loud signature in the stretch: not a pause all the way to the start.
         quiet[40] = false;
-        assert!((i64::from(placed_with(&quiet).0) - 200).abs() <= 2);
+        assert!((placed_with(&quiet).0 - 200).abs() <= 2);
     }
 
     #[test]

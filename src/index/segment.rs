@@ -360,12 +360,12 @@ impl Segment {
         header[16..20].copy_from_slice(&(ref_frames.len() as u32).to_le_bytes());
         header[24..32].copy_from_slice(&total.to_le_bytes());
         header[40..48].copy_from_slice(&signature_count.to_le_bytes());
-        header[32..36].copy_from_slice(&out.crc.clone().finalize().to_le_bytes());
+        let Checksummed { out: mut body, crc } = out;
+        header[32..36].copy_from_slice(&crc.finalize().to_le_bytes());
         let header_crc = header_checksum(&header);
         header[36..40].copy_from_slice(&header_crc.to_le_bytes());
-        let mut out = out.out;
-        out.flush().map_err(io)?;
-        drop(out);
+        body.flush().map_err(io)?;
+        drop(body);
         // The header last, in place: a writer that dies before this leaves a file whose header
         // is zeros, which `open` refuses (and no manifest names it).
         (&file).seek(SeekFrom::Start(0)).map_err(io)?;
