@@ -341,12 +341,38 @@ fn channel_without_voiced_speech_abstains() {
 /// its frequency a random walk (steps of 2 mHz every 0.1 s, within ±50 mHz: the grid's wander),
 /// and a phase jump of `jump_rad` at `jump_s`.
 fn hum(samples: usize, nominal_hz: f64, amplitude: f64, jump_s: f64, jump_rad: f64) -> Vec<f32> {
-    let mut rng = Rng(31_337);
+    let wander = Wander {
+        step_hz: 0.002,
+        max_hz: 0.05,
+        seed: 31_337,
+    };
+    wandering_hum(samples, nominal_hz, amplitude, &wander, jump_s, jump_rad)
+}
+
+/// A random walk of a hum's frequency: a normal step of `step_hz` standard deviation every 0.1 s,
+/// held within ±`max_hz`.
+struct Wander {
+    step_hz: f64,
+    max_hz: f64,
+    seed: u64,
+}
+
+/// [`hum`] with its frequency wandering as `wander` says.
+fn wandering_hum(
+    samples: usize,
+    nominal_hz: f64,
+    amplitude: f64,
+    wander: &Wander,
+    jump_s: f64,
+    jump_rad: f64,
+) -> Vec<f32> {
+    let mut rng = Rng(wander.seed);
     let (mut phase, mut deviation_hz) = (0.0_f64, 0.0_f64);
     (0..samples)
         .map(|i| {
             if i % (RATE_HZ as usize / 10) == 0 {
-                deviation_hz = (deviation_hz + 0.002 * rng.normal()).clamp(-0.05, 0.05);
+                deviation_hz = (deviation_hz + wander.step_hz * rng.normal())
+                    .clamp(-wander.max_hz, wander.max_hz);
             }
             phase += 2.0 * PI * (nominal_hz + deviation_hz) / f64::from(RATE_HZ);
             let t = i as f64 / f64::from(RATE_HZ);
@@ -538,6 +564,63 @@ fn enf_cut_near_the_clip_start_is_read() {
     assert!((time_s - 0.8).abs() <= 0.05 + 1e-9, "peak at {time_s} s");
     assert!(value > track.scale, "value {value}");
     assert!(track.confidence[track.index_at(0.3).expect("covered")] == 0.0);
+}
+
+/// Hum on a worn tape: its frequency wanders ten times as fast as the grid's (steps of 20 mHz
+/// every 0.1 s, within ±0.25 Hz), faster than the cue's model allows.
+const WORN_TAPE: Wander = Wander {
+    step_hz: 0.02,
+    max_hz: 0.25,
+    seed: 4_242,
+};
+
+#[test]
+fn enf_hum_that_wanders_everywhere_is_scaled_down_and_says_so() {
+    let n = 20 * RATE_HZ as usize;
+    let signal: Vec<f32> = white(n, 0.003, 21)
+        .iter()
+        .zip(&wandering_hum(
+            n,
+            50.0,
+            0.003,
+            &WORN_TAPE,
+            f64::INFINITY,
+            0.0,
+        ))
+        .map(|(a, b)| a + b)
+        .collect();
+    let track = enf(&signal);
+    assert!(track.usability.usable, "{:?}", track.usability);
+    let inflation = track.usability.facts["null_inflation"]
+        .as_f64()
+        .expect("the clip's statistic ran high");
+    assert!(inflation > 2.0, "{inflation}");
+    let (time_s, value) = weighted_peak(&track, 0.0, 20.0);
+    assert!(value < track.scale, "{value} at {time_s} s");
+    // Steady hum keeps its full statistic: no fact, and its cut far above the reference.
+    let steady = enf(&hum_in_noise(n, 50.0, 10.3, 1.5, 7));
+    assert!(!steady.usability.facts.contains_key("null_inflation"));
+}
+
+#[test]
+fn enf_real_tape_recording_unedited_stays_below_the_reference() {
+    // JFK's inaugural address (1961): the recording's own 60 Hz hum wanders with the tape, so
+    // the jump statistic runs high everywhere (median 17 unscaled, peaks of 84 at no cut).
+    let audio = decode_path(
+        "testdata/speech/jfk_inaugural_1961_excerpt.flac",
+        &clip_provenance::DecodeOptions::default(),
+    )
+    .expect("decodes");
+    let mut resampler = MonoResampler::new(audio.info.sample_rate, RATE_HZ).expect("resampler");
+    let mut speech = Vec::new();
+    resampler.push(&audio.to_mono(), &mut speech);
+    resampler.finish(&mut speech);
+    let track = enf(&speech);
+    assert!(track.usability.usable, "{:?}", track.usability);
+    assert_eq!(track.usability.facts["nominal_hz"], 60.0);
+    assert!(track.usability.facts.contains_key("null_inflation"));
+    let (time_s, value) = weighted_peak(&track, 0.0, 11.0);
+    assert!(value < 0.75 * track.scale, "{value} at {time_s} s");
 }
 
 #[test]

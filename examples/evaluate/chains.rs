@@ -740,6 +740,7 @@ mod tests {
             rel_path: rel_path.to_string(),
             stem: rel_path.to_string(),
             speaker: rel_path.to_string(),
+            file_s: samples.len() as f64 / 16_000.0,
             samples,
         };
         // The clip's own reading is a constant (DC); the other talker is a tone without DC.

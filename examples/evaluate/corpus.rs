@@ -15,6 +15,31 @@ pub const GEN_RATE_HZ: u32 = 16_000;
 /// Recordings shorter than this are left out: a clip needs at least a second of speech.
 const MIN_RECORDING_S: f64 = 1.0;
 
+/// Edits already inside corpus recordings, in seconds of the file: the recording's own mains hum
+/// jumps in phase there (`own_edits.py` finds them, independently of the library's ENF cue; the
+/// library's cue peaks within 0.3 s of each). LibriVox readers splice their retakes in, and
+/// LibriSpeech utterances are cut from LibriVox recordings. A clip holding one would be called
+/// authentic while it holds a real splice, so a listed recording is kept only up to
+/// [`OWN_EDIT_GUARD_S`] before its first edit.
+const OWN_EDITS: [(&str, &[f64]); 2] = [
+    ("librispeech_163-121908-0000", &[8.30, 11.15]),
+    ("librivox_de_simplicissimus", &[36.70, 62.80]),
+];
+
+/// How far before a listed edit a recording is cut off, in seconds: the scan places an edit within
+/// a few hundred milliseconds.
+const OWN_EDIT_GUARD_S: f64 = 1.0;
+
+/// `samples` (of the recording named `stem`) up to its first own edit (see [`OWN_EDITS`]).
+fn before_own_edits(stem: &str, mut samples: Vec<f32>) -> Vec<f32> {
+    if let Some((_, edits)) = OWN_EDITS.iter().find(|(name, _)| *name == stem) {
+        let first_s = edits.iter().copied().fold(f64::INFINITY, f64::min);
+        let keep = ((first_s - OWN_EDIT_GUARD_S).max(0.0) * f64::from(GEN_RATE_HZ)) as usize;
+        samples.truncate(keep);
+    }
+    samples
+}
+
 /// File extensions taken as audio when walking the corpus folder.
 const AUDIO_EXTENSIONS: [&str; 8] = ["flac", "wav", "mp3", "ogg", "opus", "m4a", "aac", "webm"];
 
@@ -32,6 +57,10 @@ pub struct Recording {
     pub speaker: String,
     /// Mono samples at [`GEN_RATE_HZ`].
     pub samples: Vec<f32>,
+    /// The whole file's duration in seconds: `samples` may stop earlier (see [`OWN_EDITS`]).
+    /// Splits and archive shares are balanced on it, so they stay as they were when a recording
+    /// is cut short.
+    pub file_s: f64,
 }
 
 /// A recording carries mains hum of its own when a mains line stands this far above its
@@ -162,6 +191,7 @@ impl Corpus {
                     rel_path,
                     stem,
                     speaker: String::new(),
+                    file_s: samples.len() as f64 / f64::from(GEN_RATE_HZ),
                     samples,
                 });
                 continue;
@@ -174,11 +204,14 @@ impl Corpus {
                     stem.clone()
                 }
             };
+            let file_s = samples.len() as f64 / f64::from(GEN_RATE_HZ);
+            let samples = before_own_edits(&stem, samples);
             speech.push(Recording {
                 rel_path,
                 stem,
                 speaker,
                 samples,
+                file_s,
             });
         }
         if speech.is_empty() {
@@ -282,6 +315,15 @@ fn parse_speakers(text: &str) -> Result<BTreeMap<String, String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recording_with_own_edits_ends_before_the_first() {
+        let rate = GEN_RATE_HZ as usize;
+        let kept = before_own_edits("librivox_de_simplicissimus", vec![0.0; 70 * rate]);
+        assert_eq!(kept.len(), (35.70 * rate as f64) as usize);
+        let other = before_own_edits("librispeech_1116-132847-0000", vec![0.0; 15 * rate]);
+        assert_eq!(other.len(), 15 * rate);
+    }
 
     #[test]
     fn parse_speakers_reads_named_columns_and_ignores_others() {

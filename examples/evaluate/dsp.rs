@@ -3,7 +3,7 @@
 
 use realfft::RealFftPlanner;
 
-use crate::rng::Rng;
+use crate::rng::{Rng, splitmix64};
 
 /// Length of the frames the level and pause measures use: 20 ms, the usual short-time analysis
 /// frame for speech (stationary over 10–30 ms; Rabiner and Schafer, *Digital Processing of Speech
@@ -248,6 +248,8 @@ pub struct PauseMap {
     pub pauses: Vec<(usize, usize)>,
     /// Centres of loud-speech frames, in samples, ascending.
     pub speech: Vec<usize>,
+    /// Samples between the frames' centres (one level hop).
+    pub hop: usize,
     /// A pause cut keeps this far from the pause's ends (samples), so that half of the longest
     /// crossfade still lies in the pause.
     pub guard: usize,
@@ -298,6 +300,7 @@ impl PauseMap {
         PauseMap {
             pauses,
             speech,
+            hop,
             guard,
         }
     }
@@ -327,7 +330,18 @@ impl PauseMap {
                     .copied()
                     .filter(|&c| c >= lo && c < hi)
                     .collect();
-                rng.choose(&inside).copied()
+                let centre = *rng.choose(&inside)?;
+                // Anywhere within the frame's hop, not on the 10 ms grid of frame centres: a
+                // deletion between two grid points removes a whole number of 10 ms, i.e. of half
+                // periods of 50 Hz hum, so its hum would jump by exactly 0 or 180 degrees (no
+                // editor cuts on such a grid). The offset is a hash of the position, so the random
+                // stream, and every other draw of the benchmark, stays as it was.
+                let offset = (splitmix64(centre as u64) % self.hop.max(1) as u64) as usize;
+                Some(
+                    (centre + offset)
+                        .saturating_sub(self.hop / 2)
+                        .clamp(lo, hi - 1),
+                )
             }
             Placement::Mixed => None,
         }
@@ -400,6 +414,24 @@ mod tests {
             .pick(Placement::MidSpeech, 0, 8000, &mut rng)
             .expect("speech");
         assert_eq!(map.placement_at(loud), Placement::MidSpeech);
+    }
+
+    #[test]
+    fn mid_speech_cuts_fall_anywhere_in_a_frame_not_on_the_frame_grid() {
+        let rate = 16_000;
+        let x = noise(16_000, 7); // one second of "speech"
+        let map = PauseMap::new(&x, rate);
+        let mut rng = Rng::new(9);
+        let cuts: Vec<usize> = (0..64)
+            .map(|_| {
+                map.pick(Placement::MidSpeech, 1000, 15_000, &mut rng)
+                    .expect("speech")
+            })
+            .collect();
+        assert!(cuts.iter().all(|c| (1000..15_000).contains(c)), "{cuts:?}");
+        // Deletions between grid points would remove whole half periods of 50 Hz hum.
+        let phases: std::collections::BTreeSet<usize> = cuts.iter().map(|c| c % map.hop).collect();
+        assert!(phases.len() > 16, "{phases:?}");
     }
 
     #[test]

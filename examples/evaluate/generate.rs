@@ -81,8 +81,11 @@ const CHECK_GUARD_S: f64 = 0.010;
 const CHECK_MIN_PEAK: f64 = 0.95;
 
 /// The same for a piece played at another speed and resampled back: two band-limiting
-/// resamplings and the resampler's edges lower the peak.
-const CHECK_MIN_PEAK_RESAMPLED: f64 = 0.8;
+/// resamplings and the resampler's edges lower the peak: a piece at speed 0.97 peaked at 0.77,
+/// exactly at its stated offset (session 9). A wrong offset shows as a lag other than 0; the peak
+/// only has to stand far above that of unrelated speech (at most 0.15 over ±400 lags, for 151
+/// random pairs of one-second excerpts of two corpus recordings).
+const CHECK_MIN_PEAK_RESAMPLED: f64 = 0.6;
 
 /// One recording's role in the benchmark and its master.
 #[derive(Debug, Clone)]
@@ -226,7 +229,7 @@ fn quantise_16bit(x: &[f32]) -> Vec<f32> {
 fn split_by_speaker(corpus: &Corpus, seed: u64) -> Vec<Split> {
     let mut speech_s: BTreeMap<&str, f64> = BTreeMap::new();
     for rec in &corpus.speech {
-        *speech_s.entry(rec.speaker.as_str()).or_default() += rec.duration_s();
+        *speech_s.entry(rec.speaker.as_str()).or_default() += rec.file_s;
     }
     let mut speakers: Vec<(&str, f64)> = speech_s.into_iter().collect();
     Rng::derive(seed, "split").shuffle(&mut speakers);
@@ -275,14 +278,14 @@ fn assign_archive(corpus: &Corpus, splits: &[Split], seed: u64) -> Vec<bool> {
     for (i, rec) in corpus.speech.iter().enumerate() {
         if !singles.contains(&i) {
             let sign = if archived[i] { 1.0 } else { -1.0 };
-            *balance.entry(splits[i]).or_default() += sign * rec.duration_s();
+            *balance.entry(splits[i]).or_default() += sign * rec.file_s;
         }
     }
     for i in singles {
         let entry = balance.entry(splits[i]).or_default();
         archived[i] = *entry <= 0.0;
         let sign = if archived[i] { 1.0 } else { -1.0 };
-        *entry += sign * corpus.speech[i].duration_s();
+        *entry += sign * corpus.speech[i].file_s;
     }
     archived
 }
@@ -785,8 +788,10 @@ pub fn check_clip(samples: &[f32], truth: &ClipTruth, sources: &[Source]) -> Res
         };
         if offset.abs() > 1 || peak < min_peak {
             return Err(format!(
-                "piece {i} ({}): best match {offset} samples from the stated offset, peak {peak:.4}",
-                piece.recording
+                "piece {i} ({}, clip {:.3}–{:.3} s, speed {}, fades {fade_in}/{fade_out} s, \
+                 {len} samples checked): best match {offset} samples from the stated offset, \
+                 peak {peak:.4}",
+                piece.recording, piece.clip_start_s, piece.clip_end_s, piece.speed
             ));
         }
     }
