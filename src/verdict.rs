@@ -298,6 +298,18 @@ fn summary(label: Label, evidence: &Evidence<'_>, asserted: &[&Splice], pieces: 
             }))
         );
     }
+    let wander = evidence
+        .cues
+        .get(&CueKey::Enf)
+        .filter(|u| u.usable)
+        .and_then(|u| u.facts.get("null_inflation"))
+        .and_then(serde_json::Value::as_f64);
+    if let Some(inflation) = wander {
+        let _ = write!(
+            s,
+            "; the mains hum wanders (as on tape): ENF read at 1/{inflation:.1} of its strength"
+        );
+    }
     if !evidence.container_notes.is_empty() {
         let _ = write!(
             s,
@@ -365,12 +377,19 @@ mod tests {
     }
 
     fn verdict(splices: &[Splice], matches: &[Match], segments: &[Segment]) -> Verdict {
+        let enf = CueUsability::unusable("no mains hum at 50 or 60 Hz");
+        verdict_with_enf(splices, matches, segments, enf)
+    }
+
+    fn verdict_with_enf(
+        splices: &[Splice],
+        matches: &[Match],
+        segments: &[Segment],
+        enf: CueUsability,
+    ) -> Verdict {
         let cues = BTreeMap::from([
             (CueKey::NoiseFloor, CueUsability::usable("")),
-            (
-                CueKey::Enf,
-                CueUsability::unusable("no mains hum at 50 or 60 Hz"),
-            ),
+            (CueKey::Enf, enf),
         ]);
         let archive = ArchiveInfo {
             references: 3,
@@ -421,6 +440,18 @@ mod tests {
         ];
         let all = [segment(0.0, 9.0, Some("a.mp3"))];
         assert_eq!(verdict(&[], &one_piece, &all).label, Label::Reused);
+    }
+
+    #[test]
+    fn a_wandering_hum_is_named_in_the_summary() {
+        let whole = [segment(0.0, 8.0, None)];
+        let wandering = CueUsability::usable("").with_fact("null_inflation", 4.45);
+        let v = verdict_with_enf(&[], &[], &whole, wandering);
+        assert_eq!(v.label, Label::Authentic);
+        let named = "the mains hum wanders (as on tape): ENF read at 1/4.5 of its strength";
+        assert!(v.summary.contains(named), "{}", v.summary);
+        let steady = verdict_with_enf(&[], &[], &whole, CueUsability::usable(""));
+        assert!(!steady.summary.contains("wanders"), "{}", steady.summary);
     }
 
     #[test]

@@ -154,7 +154,8 @@ const SCALE_LLR: f32 = 32.0;
 /// mean fundamental), `snr_db` and `coherence` (of the strongest line), and `speed` when the hum
 /// was found off its nominal frequency, at a playback speed within ±8 % (hum at 52 Hz: 1.04),
 /// and `null_inflation` when the clip's statistic ran high everywhere and was scaled down by it
-/// (its median over 4, a level 95 % of the benchmark's training clips with hum stay under). Reference scale 32.
+/// (its median over 4, a level 95 % of the benchmark's training clips with hum stay under).
+/// Reference scale 32.
 ///
 /// Memory: 6 complex numbers per 50 ms of clip (10 MB for 3 hours).
 pub struct EnfCue {
