@@ -410,7 +410,19 @@ fn noise_bed(len: usize, rate_hz: u32, noise: &[Recording], seed: u64, clip: &st
     match rng.choose(&long) {
         Some(n) => {
             let start = rng.below(n.samples.len() - need + 1);
-            let mut bed = resample(&n.samples[start..start + need], GEN_RATE_HZ, rate_hz);
+            // Played backwards: the masters' backgrounds come from the same recordings, and a
+            // clip carrying the very noise an archive master carries shares audio with it:
+            // before this, all four asserted matches to recordings a clip did not come from
+            // (session 9's run, both splits) were `noise-snr10` clips matching the two archive
+            // masters whose backgrounds are the exercise bike. Reversed, the noise keeps its
+            // spectrum and level but shares no fingerprint: a landmark pair reversed in time is
+            // another hash.
+            let backwards: Vec<f32> = n.samples[start..start + need]
+                .iter()
+                .rev()
+                .copied()
+                .collect();
+            let mut bed = resample(&backwards, GEN_RATE_HZ, rate_hz);
             bed.resize(len, 0.0);
             bed
         }
@@ -732,6 +744,25 @@ mod tests {
             crossfade_s: 0.0,
         });
         t
+    }
+
+    #[test]
+    fn the_noise_bed_plays_its_recording_backwards() {
+        // A rising ramp as the noise recording: played backwards, every bed falls.
+        let ramp: Vec<f32> = (0..64_000).map(|n| n as f32 / 64_000.0).collect();
+        let noise = [Recording {
+            rel_path: "noise/ramp.flac".to_string(),
+            stem: "ramp".to_string(),
+            speaker: String::new(),
+            file_s: 4.0,
+            samples: ramp,
+        }];
+        for seed in 0..8 {
+            let bed = noise_bed(16_000, GEN_RATE_HZ, &noise, seed, "clip");
+            assert_eq!(bed.len(), 16_000);
+            let (early, late) = (bed[1_000], bed[15_000]);
+            assert!(early > late + 0.2, "seed {seed}: {early} then {late}");
+        }
     }
 
     #[test]
