@@ -17,7 +17,7 @@ const MIN_RECORDING_S: f64 = 1.0;
 
 /// Edits already inside corpus recordings, in seconds of the file: the recording's own mains hum
 /// jumps in phase there (`own_edits.py` finds them, independently of the library's ENF cue; the
-/// library's cue peaks within 0.3 s of each). LibriVox readers splice their retakes in, and
+/// library's cue peaks within 0.6 s of each). LibriVox readers splice their retakes in, and
 /// LibriSpeech utterances are cut from LibriVox recordings. A clip holding one would be called
 /// authentic while it holds a real splice, so a listed recording is kept only up to
 /// [`OWN_EDIT_GUARD_S`] before its first edit.
