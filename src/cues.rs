@@ -51,6 +51,7 @@ use crate::spectrogram::{Spectrogram, SpectrogramConfig};
 pub use channel::ChannelCue;
 pub use codec::CodecCue;
 pub use enf::EnfCue;
+pub(crate) use enf::NULL_INFLATION_FACT;
 pub use noise_floor::NoiseFloorCue;
 pub use reverb::ReverbCue;
 pub use waveform::WaveformCue;
@@ -350,6 +351,12 @@ pub trait SampleCue {
 }
 
 /// Checks that `block` continues the stream a spectrogram cue expects.
+/// The median of `values` (the upper one of an even count), reordering them; `None` when empty.
+pub(crate) fn median_in_place(values: &mut [f32]) -> Option<f32> {
+    let middle = values.len() / 2;
+    (!values.is_empty()).then(|| *values.select_nth_unstable_by(middle, f32::total_cmp).1)
+}
+
 pub(crate) fn check_block(
     block: &Spectrogram,
     sample_rate: u32,

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cues::{CueKey, CueTrack};
+use crate::cues::{CueKey, CueTrack, median_in_place};
 use crate::index::Match;
 
 /// How finely a cue places a discontinuity, in seconds: half the width of its response to an
@@ -165,8 +165,7 @@ fn track_peaks(track: &CueTrack, options: &CandidateOptions) -> Vec<Peak> {
     if speaking.is_empty() || track.step_s.is_nan() || track.step_s <= 0.0 {
         return Vec::new();
     }
-    let middle = speaking.len() / 2;
-    let median = *speaking.select_nth_unstable_by(middle, f32::total_cmp).1;
+    let median = median_in_place(&mut speaking).unwrap_or(0.0);
     let floor = options.min_strength.max(median + options.min_prominence);
     let radius = ((resolution_s(track.key) / track.step_s).round() as usize).max(1);
     let mut peaks = Vec::new();

@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cues::{CueKey, CueUsability};
+use crate::cues::{CueKey, CueUsability, NULL_INFLATION_FACT};
 use crate::index::Match;
 use crate::report::{ASSERTED, ArchiveInfo, Segment, format_clock};
 use crate::splice::Splice;
@@ -302,7 +302,7 @@ fn summary(label: Label, evidence: &Evidence<'_>, asserted: &[&Splice], pieces: 
         .cues
         .get(&CueKey::Enf)
         .filter(|u| u.usable)
-        .and_then(|u| u.facts.get("null_inflation"))
+        .and_then(|u| u.facts.get(NULL_INFLATION_FACT))
         .and_then(serde_json::Value::as_f64);
     if let Some(inflation) = wander {
         let _ = write!(

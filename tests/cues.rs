@@ -10,9 +10,10 @@
 use std::f64::consts::PI;
 
 use clip_provenance::{
-    ChannelCue, CodecCue, CueKey, CueSet, CueTrack, EnfCue, Error, MonoResampler, NoiseFloorCue,
-    ReverbCue, SampleCue, Spectrogram, SpectrogramConfig, SpectrogramCue, SpectrogramStream,
-    WaveformCue, cue_usability, decode_path,
+    AnalysisStream, AudioReader, ChannelCue, CodecCue, CueKey, CueSet, CueTrack, DecodeOptions,
+    EnfCue, Error, MonoResampler, NoiseFloorCue, ReverbCue, SampleCue, Spectrogram,
+    SpectrogramConfig, SpectrogramCue, SpectrogramStream, WaveformCue, cue_usability, decode_path,
+    read_analysis_signal,
 };
 
 const RATE_HZ: u32 = 16_000;
@@ -44,7 +45,7 @@ impl Rng {
 fn fixture(name: &str) -> (Vec<f32>, u32) {
     let audio = decode_path(
         format!("testdata/cues/{name}.flac"),
-        &clip_provenance::DecodeOptions::default(),
+        &DecodeOptions::default(),
     )
     .expect("fixture decodes");
     (audio.to_mono(), audio.info.sample_rate)
@@ -597,7 +598,7 @@ fn enf_hum_that_wanders_everywhere_is_scaled_down_and_says_so() {
     assert!(inflation > 2.0, "{inflation}");
     let (time_s, value) = weighted_peak(&track, 0.0, 20.0);
     assert!(value < track.scale, "{value} at {time_s} s");
-    // Steady hum keeps its full statistic: no fact, and its cut far above the reference.
+    // Steady hum is left as it is: no inflation fact.
     let steady = enf(&hum_in_noise(n, 50.0, 10.3, 1.5, 7));
     assert!(!steady.usability.facts.contains_key("null_inflation"));
 }
@@ -606,15 +607,14 @@ fn enf_hum_that_wanders_everywhere_is_scaled_down_and_says_so() {
 fn enf_real_tape_recording_unedited_stays_below_the_reference() {
     // JFK's inaugural address (1961): the recording's own 60 Hz hum wanders with the tape, so
     // the jump statistic runs high everywhere (median 17 unscaled, peaks of 84 at no cut).
-    let audio = decode_path(
+    // Read as the analyzer reads it: mono at the analysis rate.
+    let reader = AudioReader::open_path(
         "testdata/speech/jfk_inaugural_1961_excerpt.flac",
-        &clip_provenance::DecodeOptions::default(),
+        &DecodeOptions::default(),
     )
-    .expect("decodes");
-    let mut resampler = MonoResampler::new(audio.info.sample_rate, RATE_HZ).expect("resampler");
-    let mut speech = Vec::new();
-    resampler.push(&audio.to_mono(), &mut speech);
-    resampler.finish(&mut speech);
+    .expect("opens");
+    let stream = AnalysisStream::new(reader, RATE_HZ).expect("valid rate");
+    let (speech, _, _) = read_analysis_signal(stream).expect("decodes");
     let track = enf(&speech);
     assert!(track.usability.usable, "{:?}", track.usability);
     assert_eq!(track.usability.facts["nominal_hz"], 60.0);

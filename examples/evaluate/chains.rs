@@ -750,13 +750,12 @@ mod tests {
     fn the_noise_bed_plays_its_recording_backwards() {
         // A rising ramp as the noise recording: played backwards, every bed falls.
         let ramp: Vec<f32> = (0..64_000).map(|n| n as f32 / 64_000.0).collect();
-        let noise = [Recording {
-            rel_path: "noise/ramp.flac".to_string(),
-            stem: "ramp".to_string(),
-            speaker: String::new(),
-            file_s: 4.0,
-            samples: ramp,
-        }];
+        let noise = [Recording::new(
+            "noise/ramp.flac".to_string(),
+            "ramp".to_string(),
+            String::new(),
+            ramp,
+        )];
         for seed in 0..8 {
             let bed = noise_bed(16_000, GEN_RATE_HZ, &noise, seed, "clip");
             assert_eq!(bed.len(), 16_000);
@@ -767,12 +766,9 @@ mod tests {
 
     #[test]
     fn babble_leaves_out_the_clips_own_recording_and_fills_the_clip() {
-        let reading = |rel_path: &str, samples: Vec<f32>| Recording {
-            rel_path: rel_path.to_string(),
-            stem: rel_path.to_string(),
-            speaker: rel_path.to_string(),
-            file_s: samples.len() as f64 / 16_000.0,
-            samples,
+        let reading = |rel_path: &str, samples: Vec<f32>| {
+            let name = rel_path.to_string();
+            Recording::new(name.clone(), name.clone(), name, samples)
         };
         // The clip's own reading is a constant (DC); the other talker is a tone without DC.
         let own = reading("speech/own.flac", vec![1.0; 8_000]);

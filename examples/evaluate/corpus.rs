@@ -30,16 +30,6 @@ const OWN_EDITS: [(&str, &[f64]); 2] = [
 /// a few hundred milliseconds.
 const OWN_EDIT_GUARD_S: f64 = 1.0;
 
-/// `samples` (of the recording named `stem`) up to its first own edit (see [`OWN_EDITS`]).
-fn before_own_edits(stem: &str, mut samples: Vec<f32>) -> Vec<f32> {
-    if let Some((_, edits)) = OWN_EDITS.iter().find(|(name, _)| *name == stem) {
-        let first_s = edits.iter().copied().fold(f64::INFINITY, f64::min);
-        let keep = ((first_s - OWN_EDIT_GUARD_S).max(0.0) * f64::from(GEN_RATE_HZ)) as usize;
-        samples.truncate(keep);
-    }
-    samples
-}
-
 /// File extensions taken as audio when walking the corpus folder.
 const AUDIO_EXTENSIONS: [&str; 8] = ["flac", "wav", "mp3", "ogg", "opus", "m4a", "aac", "webm"];
 
@@ -74,6 +64,28 @@ pub const OWN_HUM_DB: f64 = 12.0;
 const MAINS_LINES_HZ: [f64; 6] = [50.0, 60.0, 100.0, 120.0, 150.0, 180.0];
 
 impl Recording {
+    /// A recording of the whole of `samples` (at [`GEN_RATE_HZ`]).
+    pub fn new(rel_path: String, stem: String, speaker: String, samples: Vec<f32>) -> Recording {
+        let file_s = samples.len() as f64 / f64::from(GEN_RATE_HZ);
+        Recording {
+            rel_path,
+            stem,
+            speaker,
+            samples,
+            file_s,
+        }
+    }
+
+    /// Cuts the recording off before its first own edit, if [`OWN_EDITS`] lists it; `file_s`
+    /// keeps the whole file's length.
+    fn cut_before_own_edits(&mut self) {
+        if let Some((_, edits)) = OWN_EDITS.iter().find(|(name, _)| *name == self.stem) {
+            let first_s = edits.iter().copied().fold(f64::INFINITY, f64::min);
+            let keep = ((first_s - OWN_EDIT_GUARD_S).max(0.0) * f64::from(GEN_RATE_HZ)) as usize;
+            self.samples.truncate(keep);
+        }
+    }
+
     /// Length in seconds.
     pub fn duration_s(&self) -> f64 {
         self.samples.len() as f64 / f64::from(GEN_RATE_HZ)
@@ -187,13 +199,7 @@ impl Corpus {
             }
             let is_noise = rel_path.split('/').next() == Some(NOISE_DIR);
             if is_noise {
-                noise.push(Recording {
-                    rel_path,
-                    stem,
-                    speaker: String::new(),
-                    file_s: samples.len() as f64 / f64::from(GEN_RATE_HZ),
-                    samples,
-                });
+                noise.push(Recording::new(rel_path, stem, String::new(), samples));
                 continue;
             }
             let file_name = rel_path.rsplit('/').next().unwrap_or(&rel_path).to_string();
@@ -204,15 +210,9 @@ impl Corpus {
                     stem.clone()
                 }
             };
-            let file_s = samples.len() as f64 / f64::from(GEN_RATE_HZ);
-            let samples = before_own_edits(&stem, samples);
-            speech.push(Recording {
-                rel_path,
-                stem,
-                speaker,
-                samples,
-                file_s,
-            });
+            let mut recording = Recording::new(rel_path, stem, speaker, samples);
+            recording.cut_before_own_edits();
+            speech.push(recording);
         }
         if speech.is_empty() {
             return Err(format!(
@@ -319,9 +319,15 @@ mod tests {
     #[test]
     fn a_recording_with_own_edits_ends_before_the_first() {
         let rate = GEN_RATE_HZ as usize;
-        let kept = before_own_edits("librivox_de_simplicissimus", vec![0.0; 70 * rate]);
+        let cut = |stem: &str, samples: Vec<f32>| {
+            let mut recording =
+                Recording::new(String::new(), stem.to_string(), String::new(), samples);
+            recording.cut_before_own_edits();
+            recording.samples
+        };
+        let kept = cut("librivox_de_simplicissimus", vec![0.0; 70 * rate]);
         assert_eq!(kept.len(), (35.70 * rate as f64) as usize);
-        let other = before_own_edits("librispeech_1116-132847-0000", vec![0.0; 15 * rate]);
+        let other = cut("librispeech_1116-132847-0000", vec![0.0; 15 * rate]);
         assert_eq!(other.len(), 15 * rate);
     }
 

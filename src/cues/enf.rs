@@ -35,7 +35,7 @@ use std::f64::consts::PI;
 use realfft::num_complex::{Complex32, Complex64};
 
 use crate::cues::noise_floor::round3;
-use crate::cues::{CueKey, CueTrack, CueUsability, SampleCue};
+use crate::cues::{CueKey, CueTrack, CueUsability, SampleCue, median_in_place};
 use crate::error::{Error, Result};
 
 /// The rate the hum is analysed at, in Hz (approximately: the analysis rate divided by a whole
@@ -550,7 +550,7 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
         .collect();
     jumps(&mut track, blocks, &lines, frame_blocks, lag, block_s);
     let inflation = null_inflation(&track);
-    if inflation > 1.0 {
+    if let Some(inflation) = inflation {
         for value in &mut track.values {
             *value = (f64::from(*value) / inflation) as f32;
         }
@@ -594,10 +594,10 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
             .usability
             .with_fact("speed", (1e4 * speed).round() / 1e4);
     }
-    if inflation > 1.0 {
+    if let Some(inflation) = inflation {
         track.usability = track
             .usability
-            .with_fact("null_inflation", (100.0 * inflation).round() / 100.0);
+            .with_fact(NULL_INFLATION_FACT, (100.0 * inflation).round() / 100.0);
     }
     track
 }
@@ -609,15 +609,18 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
 /// recording has a median of 17), or a speech harmonic read as a line, lifts the whole track.
 const NULL_MEDIAN_LLR: f64 = 4.0;
 
+/// The fact naming a clip's null inflation (see [`null_inflation`]); the verdict's summary reads it.
+pub(crate) const NULL_INFLATION_FACT: &str = "null_inflation";
+
 /// Fewer read values than this (3 s of 50 ms blocks) say too little about the clip's median.
 const MIN_INFLATION_VALUES: usize = 60;
 
 /// How much the clip's statistic exceeds what the model expects without a cut: its median over
-/// the read blocks over [`NULL_MEDIAN_LLR`], at least 1. The track is divided by it, so a clip
+/// the read blocks over [`NULL_MEDIAN_LLR`], when that exceeds 1. The track is divided by it, so a clip
 /// whose hum breaks the model everywhere does not read as cut everywhere — the "genomic control"
 /// of association studies, which divides every test statistic by the inflation of their median
 /// (Devlin and Roeder 1999, *Biometrics* 55: 997–1004).
-fn null_inflation(track: &CueTrack) -> f64 {
+fn null_inflation(track: &CueTrack) -> Option<f64> {
     let mut read: Vec<f32> = track
         .values
         .iter()
@@ -626,11 +629,10 @@ fn null_inflation(track: &CueTrack) -> f64 {
         .map(|(&v, _)| v)
         .collect();
     if read.len() < MIN_INFLATION_VALUES {
-        return 1.0;
+        return None;
     }
-    let middle = read.len() / 2;
-    let (_, median, _) = read.select_nth_unstable_by(middle, f32::total_cmp);
-    (f64::from(*median) / NULL_MEDIAN_LLR).max(1.0)
+    let inflation = f64::from(median_in_place(&mut read)?) / NULL_MEDIAN_LLR;
+    (inflation > 1.0).then_some(inflation)
 }
 
 /// The presence test of one line: the fraction of frames (a quarter-frame apart) that hold it,

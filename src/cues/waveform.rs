@@ -23,7 +23,7 @@
 #![forbid(unsafe_code)]
 
 use crate::cues::frames::TwoSided;
-use crate::cues::{CueKey, CueTrack, CueUsability, SampleCue};
+use crate::cues::{CueKey, CueTrack, CueUsability, SampleCue, median_in_place};
 use crate::error::{Error, Result};
 
 /// Block length, in seconds: the track's step.
@@ -347,13 +347,7 @@ impl WaveformCue {
                     self.scratch.push(self.ring_mean[(j % ring) as usize]);
                 }
             }
-            if self.scratch.is_empty() {
-                MIN_SCALE
-            } else {
-                let middle = self.scratch.len() / 2;
-                let (_, median, _) = self.scratch.select_nth_unstable_by(middle, f32::total_cmp);
-                *median
-            }
+            median_in_place(&mut self.scratch).unwrap_or(MIN_SCALE)
         };
         let peak = self.ring_peak[slot];
         // A click stands out against its neighbours and against the rest of its own block; an
