@@ -152,6 +152,126 @@ pub struct Landmark {
     /// True for the triplet's own hash; false for a neighbouring cell a query also looks up
     /// (see [`FingerprintBuilder::expanded_for_query`]).
     pub primary: bool,
+    /// Where the triplet's values lie inside the cells of `hash`: what a lookup compares beyond
+    /// the hash.
+    pub fine: FineOffsets,
+}
+
+/// Where a triplet's time ratio and frequency differences lie inside the cells its hash
+/// holds, in 32nds of a cell from the cell's lower edge: 0..32 for a triplet's own hash, a
+/// little below 0 or beyond 32 for a neighbouring cell a query looks up.
+///
+/// A hash cell is wide (a sixth of an octave, an eighth of the span) so that a value moved by a
+/// codec, noise or jitter stays in it or in the neighbour a query also looks up; but then two
+/// unrelated triplets share a cell across its whole width. An index stores each value's eighth
+/// of its cell beside the posting ([`FineOffsets::stored`], 9 bits), and a lookup keeps only the
+/// postings whose values lie within a tolerance of the query's ([`FineOffsets::admits`]): a
+/// window centred on the query's value, with no cell edge inside it, narrower than the one and
+/// a half cells the hash alone admits on average (see [`FineTolerance`] for how much).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FineOffsets {
+    /// The time ratio `(t2 − t1)/(t3 − t1)` within its eighth.
+    pub ratio: i8,
+    /// `log2 f2 − log2 f1` within its sixth of an octave.
+    pub d12: i8,
+    /// `log2 f3 − log2 f1` within its sixth of an octave.
+    pub d13: i8,
+}
+
+/// 32nds of a cell per stored step (a stored value is the eighth of the cell).
+const FINE_UNITS_PER_STEP: i32 = 4;
+/// Bits of one stored field, and of all three ([`FineOffsets::stored`]).
+const FINE_FIELD_BITS: u32 = 3;
+/// Bits of [`FineOffsets::stored`].
+pub(crate) const FINE_BITS: u32 = 3 * FINE_FIELD_BITS;
+/// Stored steps of one fine field.
+pub(crate) const FINE_STEPS: u16 = 1 << FINE_FIELD_BITS;
+/// Where the ratio step sits in [`FineOffsets::stored`] (its highest bits).
+pub(crate) const FINE_RATIO_SHIFT: u32 = 2 * FINE_FIELD_BITS;
+
+/// How far, in 32nds of a ratio cell, a stored ratio step's centre may lie from a query's
+/// ratio for a triplet of `span_frames`: a ratio cell is an eighth of the span, so
+/// `jitter_frames` is 256·jitter/span 32nds; half a stored step more for its width.
+fn ratio_tolerance(span_frames: u16, tolerance: &FineTolerance) -> f32 {
+    256.0 * tolerance.jitter_frames / f32::from(span_frames.max(1))
+        + (FINE_UNITS_PER_STEP / 2) as f32
+}
+
+/// How far a reference triplet's values may lie from a query's and still count as the same
+/// triplet, for [`FineOffsets::admits`].
+///
+/// The defaults, half a difference cell (a twelfth of an octave) and 2 frames of peak-time
+/// jitter, were chosen on the benchmark's training split against the 100 h archive (its 33
+/// recordings among 100 h of others; pieces of at least 2 / 3 / 5 s found): without the filter
+/// 0.887 / 0.933 / 0.985; at (8/32, 1.5 frames) 0.864 / 0.919 / 0.985; at (12/32, 1.5)
+/// 0.872 / 0.924 / 0.985; at the defaults 0.879 / 0.927 / 0.983. Codecs at low bit rates
+/// (Opus 16 kb/s, AAC 24 kb/s) move peaks the most and lose the most hits to a narrow window.
+/// What the defaults save: a 30 s query of the 100 h bench archive meets 0.47 million hits
+/// instead of 2.0 million, of the 1000 h one 4.7 million instead of 39.8 million
+/// (`benches/README.md`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FineTolerance {
+    /// Frequency differences, in 32nds of a sixth of an octave.
+    pub diff: f32,
+    /// Frames by which a peak's time may move (the time ratio's tolerance is this over the
+    /// span, so a short triplet is allowed more of its ratio than a long one).
+    pub jitter_frames: f32,
+}
+
+impl Default for FineTolerance {
+    fn default() -> Self {
+        FineTolerance {
+            diff: 16.0,
+            jitter_frames: 2.0,
+        }
+    }
+}
+
+impl FineOffsets {
+    /// The offsets of values `ratio`, `d12`, `d13` (in cells) from the cells `cells` holds.
+    fn of(values: [f32; 3], cells: [i32; 3]) -> FineOffsets {
+        let unit = |v: f32, c: i32| ((v - c as f32) * 32.0).floor().clamp(-128.0, 127.0) as i8;
+        FineOffsets {
+            ratio: unit(values[0], cells[0]),
+            d12: unit(values[1], cells[1]),
+            d13: unit(values[2], cells[2]),
+        }
+    }
+
+    /// The eighth of its cell each value lies in, packed in 9 bits: ratio high,
+    /// then `d12`, then `d13`. What an index stores.
+    pub fn stored(&self) -> u16 {
+        let step = |v: i8| (i32::from(v).clamp(0, 31) / FINE_UNITS_PER_STEP) as u16;
+        (step(self.ratio) << FINE_RATIO_SHIFT)
+            | (step(self.d12) << FINE_FIELD_BITS)
+            | step(self.d13)
+    }
+
+    /// The stored ratio steps (inclusive) that [`FineOffsets::admits`] may admit for a triplet
+    /// of `span_frames`, or `None`: a lookup reads only the postings of these steps.
+    pub fn ratio_steps(&self, span_frames: u16, tolerance: &FineTolerance) -> Option<(u16, u16)> {
+        let reach = ratio_tolerance(span_frames, tolerance);
+        let q = f32::from(self.ratio) - (FINE_UNITS_PER_STEP / 2) as f32;
+        let step = FINE_UNITS_PER_STEP as f32;
+        let lo = ((q - reach) / step).ceil().max(0.0);
+        let hi = ((q + reach) / step)
+            .floor()
+            .min(((1 << FINE_FIELD_BITS) - 1) as f32);
+        (lo <= hi).then_some((lo as u16, hi as u16))
+    }
+
+    /// Whether a stored posting's values ([`FineOffsets::stored`]) lie within `tolerance` of
+    /// these (a query triplet's, for a triplet of `span_frames`): each stored step stands for
+    /// its centre, give or take half a step.
+    pub fn admits(&self, stored: u16, span_frames: u16, tolerance: &FineTolerance) -> bool {
+        let mask = (1u16 << FINE_FIELD_BITS) - 1;
+        let centre = |shift: u32| ((i32::from(stored >> shift) & i32::from(mask)) * 4 + 2) as f32;
+        let diff_tolerance = tolerance.diff + (FINE_UNITS_PER_STEP / 2) as f32;
+        (f32::from(self.ratio) - centre(FINE_RATIO_SHIFT)).abs()
+            <= ratio_tolerance(span_frames, tolerance)
+            && (f32::from(self.d12) - centre(FINE_FIELD_BITS)).abs() <= diff_tolerance
+            && (f32::from(self.d13) - centre(0)).abs() <= diff_tolerance
+    }
 }
 
 /// The fingerprint of a recording: its landmarks in anchor order.
@@ -313,10 +433,10 @@ impl TripletValues {
         }
     }
 
-    /// Every hash this triplet may have been stored under: its own cell in each field, and the
-    /// neighbouring cell where the value lies within the field's margin of a boundary. The first
-    /// is the own cell of every field.
-    fn expanded_hashes(&self, out: &mut Vec<u32>) {
+    /// Every hash this triplet may have been stored under, with the triplet's offsets inside
+    /// its cells: its own cell in each field, and the neighbouring cell where the value lies
+    /// within the field's margin of a boundary. The first is the own cell of every field.
+    fn expanded_hashes(&self, out: &mut Vec<(u32, FineOffsets)>) {
         let mut band = [0; 2];
         let mut span = [0; 2];
         let mut ratio = [0; 2];
@@ -333,16 +453,15 @@ impl TripletValues {
                 for &ratio in &ratio[..nr] {
                     for &d12 in &d12[..n12] {
                         for &d13 in &d13[..n13] {
-                            out.push(
-                                HashFields {
-                                    band,
-                                    span_class,
-                                    ratio,
-                                    d12: diff_field(d12, band),
-                                    d13: diff_field(d13, band),
-                                }
-                                .pack(),
-                            );
+                            let hash = HashFields {
+                                band,
+                                span_class,
+                                ratio,
+                                d12: diff_field(d12, band),
+                                d13: diff_field(d13, band),
+                            }
+                            .pack();
+                            out.push((hash, self.fine([ratio as i32, d12, d13])));
                         }
                     }
                 }
@@ -350,15 +469,25 @@ impl TripletValues {
         }
     }
 
-    fn fields(&self) -> HashFields {
+    /// The offsets of the ratio and the differences inside the cells `cells` (signed, as
+    /// [`signed_cells_near`] gives them).
+    fn fine(&self, cells: [i32; 3]) -> FineOffsets {
+        FineOffsets::of([self.ratio, self.d12, self.d13], cells)
+    }
+
+    /// The triplet's own hash and its offsets inside the hash's cells.
+    fn own(&self) -> (HashFields, FineOffsets) {
         let band = cell(self.band, BANDS);
-        HashFields {
+        let ratio = cell(self.ratio, RATIO_STEPS);
+        let (d12, d13) = (self.d12.floor() as i32, self.d13.floor() as i32);
+        let fields = HashFields {
             band,
             span_class: cell(self.span_class, SPAN_CLASSES),
-            ratio: cell(self.ratio, RATIO_STEPS),
-            d12: diff_field(self.d12.floor() as i32, band),
-            d13: diff_field(self.d13.floor() as i32, band),
-        }
+            ratio,
+            d12: diff_field(d12, band),
+            d13: diff_field(d13, band),
+        };
+        (fields, self.fine([ratio as i32, d12, d13]))
     }
 }
 
@@ -469,7 +598,7 @@ pub struct FingerprintBuilder {
     peaks: usize,
     /// Emit every neighbouring-cell hash (for a query) instead of the one cell (for an index).
     expand: bool,
-    expanded: Vec<u32>,
+    expanded: Vec<(u32, FineOffsets)>,
     landmarks: Vec<Landmark>,
     zone: Vec<Peak>,
     signature: SignatureBuilder,
@@ -746,20 +875,23 @@ impl FingerprintBuilder {
                 let span_frames = (p3.frame - anchor.frame) as u16;
                 if self.expand {
                     values.expanded_hashes(&mut self.expanded);
-                    for (k, &hash) in self.expanded.iter().enumerate() {
+                    for (k, &(hash, fine)) in self.expanded.iter().enumerate() {
                         self.landmarks.push(Landmark {
                             hash,
                             frame,
                             span_frames,
                             primary: k == 0,
+                            fine,
                         });
                     }
                 } else {
+                    let (fields, fine) = values.own();
                     self.landmarks.push(Landmark {
-                        hash: values.fields().pack(),
+                        hash: fields.pack(),
                         primary: true,
                         frame,
                         span_frames,
+                        fine,
                     });
                 }
             }
@@ -969,6 +1101,59 @@ mod tests {
             1,
             "no cell above the last"
         );
+    }
+
+    /// A triplet with the given ratio and differences (in cells) at span `span`.
+    fn triplet(ratio: f32, d12: f32, d13: f32) -> TripletValues {
+        TripletValues {
+            band: 5.5,
+            span_class: 1.5,
+            ratio,
+            d12,
+            d13,
+        }
+    }
+
+    /// The stored offsets of a triplet's own hash, and the query offsets under that same hash
+    /// of another triplet (its own cell or the neighbour its expansion looks up), if any.
+    fn stored_and_query(stored: &TripletValues, query: &TripletValues) -> (u16, Vec<FineOffsets>) {
+        let (fields, fine) = stored.own();
+        let mut expanded = Vec::new();
+        query.expanded_hashes(&mut expanded);
+        let under_same_hash = expanded
+            .iter()
+            .filter(|(h, _)| *h == fields.pack())
+            .map(|&(_, f)| f)
+            .collect();
+        (fine.stored(), under_same_hash)
+    }
+
+    #[test]
+    fn fine_offsets_admit_a_near_triplet_across_a_cell_edge_and_refuse_a_far_one_in_the_cell() {
+        let tolerance = FineTolerance::default();
+        let span = 40;
+        // The same triplet: admitted.
+        let a = triplet(3.5, -4.5, 2.5);
+        let (stored, query) = stored_and_query(&a, &a);
+        assert_eq!(query.len(), 1);
+        assert!(query[0].admits(stored, span, &tolerance));
+        // Moved across the d12 cell edge by 0.1 cell (from 0.95 to 1.05 of a cell): the hash
+        // differs, the query's expansion looks up the stored cell, and the offsets agree.
+        let (stored, query) =
+            stored_and_query(&triplet(3.5, -4.05, 2.5), &triplet(3.5, -3.95, 2.5));
+        assert_eq!(query.len(), 1, "the neighbour cell is looked up");
+        assert!(query[0].admits(stored, span, &tolerance));
+        // In the same cells but 0.8 of a d13 cell apart: the hash alone would count it, the
+        // offsets do not (half a cell is allowed).
+        let (stored, query) =
+            stored_and_query(&triplet(3.5, -4.5, 2.05), &triplet(3.5, -4.5, 2.85));
+        assert_eq!(query.len(), 1, "same hash");
+        assert!(!query[0].admits(stored, span, &tolerance));
+        // The time ratio's tolerance is frames over the span: 0.3 of an eighth is 1.5 frames
+        // of a 40-frame span (admitted: 2 are allowed), 3.75 of a 100-frame one (refused).
+        let (stored, query) = stored_and_query(&triplet(3.2, -4.5, 2.5), &triplet(3.5, -4.5, 2.5));
+        assert!(query[0].admits(stored, 40, &tolerance));
+        assert!(!query[0].admits(stored, 100, &tolerance));
     }
 
     #[test]

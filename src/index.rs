@@ -46,8 +46,8 @@ use crate::container::ContainerFacts;
 use crate::decode::{Audio, AudioInfo, AudioReader, DecodeOptions};
 use crate::error::{Error, Result};
 use crate::fingerprint::{
-    BackgroundFingerprint, Fingerprint, FingerprintBuilder, FingerprintConfig, Landmark,
-    SIGNATURE_FRAMES,
+    BackgroundFingerprint, FINE_STEPS, FineOffsets, Fingerprint, FingerprintBuilder,
+    FingerprintConfig, Landmark, SIGNATURE_FRAMES,
 };
 use crate::report::ASSERTED;
 use crate::signal::{AnalysisStream, DEFAULT_ANALYSIS_RATE_HZ, MonoResampler, mix_to_mono};
@@ -57,7 +57,8 @@ use candidates::CandidateVote;
 use matching::{Hit, LineSearch};
 use refine::ClipSignatures;
 use segment::{
-    HASH_BITS, MAX_FRAME, MAX_REFS_PER_SEGMENT, Posting, STOP_FRACTION, Segment, StopList,
+    HASH_BITS, MAX_REFS_PER_SEGMENT, MAX_SEGMENT_FRAMES, MAX_SPAN, Posting, STOP_FRACTION, Segment,
+    StopList,
 };
 
 const MANIFEST: &str = "MANIFEST";
@@ -89,6 +90,12 @@ pub struct IndexSettings {
 impl IndexSettings {
     /// A fingerprint builder for spectrogram blocks made with these settings.
     pub(crate) fn fingerprint_builder(&self) -> Result<FingerprintBuilder> {
+        if self.fingerprint.zone_max_frames > u32::from(MAX_SPAN) {
+            return Err(Error::config(
+                "fingerprint.zone_max_frames",
+                format!("an index stores spans of at most {MAX_SPAN} frames"),
+            ));
+        }
         let bin_hz = f64::from(self.analysis_rate_hz) / self.spectrogram.window_samples as f64;
         FingerprintBuilder::new(
             &self.fingerprint,
@@ -136,6 +143,10 @@ struct SegmentEntry {
     file: String,
     refs: usize,
     postings: usize,
+    /// Frames of all its references (removed ones too), so that merges stay within
+    /// [`MAX_SEGMENT_FRAMES`].
+    #[serde(default)]
+    frames: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,6 +251,8 @@ pub struct Index {
     segments: Vec<Segment>,
     /// The hashes queries skip, counted over all segments.
     stop: StopList,
+    /// [`FINE_FILTER_MIN_POSTINGS`] (a field so that tests can filter a small index).
+    fine_filter_min_postings: usize,
 }
 
 impl std::fmt::Debug for Index {
@@ -290,6 +303,7 @@ impl Index {
             manifest,
             segments: Vec::new(),
             stop: StopList::default(),
+            fine_filter_min_postings: FINE_FILTER_MIN_POSTINGS,
         })
     }
 
@@ -309,6 +323,7 @@ impl Index {
                         dir: dir.to_path_buf(),
                         manifest,
                         stop: StopList::of(&segments, STOP_FRACTION),
+                        fine_filter_min_postings: FINE_FILTER_MIN_POSTINGS,
                         segments,
                     });
                 }
@@ -396,7 +411,7 @@ impl Index {
     ///
     /// # Errors
     /// [`Error::Index`] when the name is taken and `replace` is false; decoding errors as
-    /// [`AudioReader::open_path`]; [`Error::Limit`] for a reference longer than 37 hours.
+    /// [`AudioReader::open_path`]; [`Error::Limit`] for a reference longer than a segment can count (9 544 hours).
     pub fn add_path(
         &mut self,
         path: impl AsRef<Path>,
@@ -448,11 +463,11 @@ impl Index {
         self.check_fingerprint(fingerprint)?;
         let frames = u32::try_from(fingerprint.frames)
             .ok()
-            .filter(|f| *f <= MAX_FRAME)
+            .filter(|&f| u64::from(f) <= MAX_SEGMENT_FRAMES)
             .ok_or_else(|| {
                 Error::limit(
                     format!("{name}: reference frames"),
-                    u64::from(MAX_FRAME),
+                    MAX_SEGMENT_FRAMES,
                     fingerprint.frames,
                 )
             })?;
@@ -467,9 +482,10 @@ impl Index {
             .iter()
             .map(|l| Posting {
                 hash: l.hash,
+                span: l.span_frames.min(u16::from(MAX_SPAN)) as u8,
+                fine: l.fine.stored(),
                 local: 0,
                 frame: l.frame,
-                span: l.span_frames.min(255) as u8,
             })
             .collect();
         let count = postings.len();
@@ -483,6 +499,7 @@ impl Index {
             file: file.clone(),
             refs: 1,
             postings: count,
+            frames: u64::from(frames),
         });
         let entry = IndexEntry {
             name: name.to_string(),
@@ -591,61 +608,47 @@ impl Index {
                     *slot = Some(r);
                 }
             }
-            // Hits are held for a group of references at a time: all of the segment's when they
-            // fit the budget (one pass), else groups of consecutive references that do, each
-            // collected in a pass of its own, so memory stays bounded whatever the clip's length
-            // and the archive's size.
-            let mut search_references = |first: usize, hits: Vec<Vec<Hit>>| {
-                for (offset, list) in hits.into_iter().enumerate() {
-                    let local = first + offset;
-                    let Some(entry) = live[local] else { continue };
-                    let ref_frames = segment.ref_frames(local);
-                    // The line search only where a cheap vote finds far more hits than chance.
-                    vote.select(&list, clip_frames, ref_frames, &search, &mut near);
-                    if near.is_empty() {
-                        continue;
-                    }
-                    let mut runs = matching::find_runs(
-                        std::mem::take(&mut near),
-                        list.len(),
-                        clip_frames,
-                        ref_frames,
-                        &search,
-                    );
-                    if runs.is_empty() {
-                        continue;
-                    }
-                    let signatures = segment.signatures(local);
-                    for run in &mut runs {
-                        refine_run(
-                            run,
-                            clip_signatures(fingerprint, &quiet),
-                            &signatures,
-                            &search,
-                        );
-                    }
-                    for run in join_collinear(runs, &search) {
-                        matches.push(Match::from_run(&run, frame_s, &entry.name, false));
-                    }
-                    signatures_of.insert(entry.name.clone(), signatures);
-                }
-            };
+            // In a large segment only the hits whose fine offsets agree with the clip's count
+            // (see `FINE_FILTER_MIN_POSTINGS`).
             let lookup = Lookup {
                 segment,
                 stop: &self.stop,
                 search: &search,
+                fine: segment.postings() > self.fine_filter_min_postings,
             };
-            let first_pass = collect_hits(&lookup, fingerprint, 0..segment.refs(), budget);
-            let kept = first_pass.hits.len();
-            search_references(0, first_pass.hits);
-            for range in hit_groups(&first_pass.counts[kept..], budget) {
-                let range = kept + range.start..kept + range.end;
-                let first = range.start;
-                search_references(
-                    first,
-                    collect_hits(&lookup, fingerprint, range, u64::MAX).hits,
+            let all: Vec<usize> = (0..segment.refs()).filter(|&r| live[r].is_some()).collect();
+            for_each_reference_hits(&lookup, fingerprint, &all, budget, |local, list| {
+                let Some(entry) = live[local] else { return };
+                let ref_frames = segment.ref_frames(local);
+                // The line search only where a cheap vote finds far more hits than chance.
+                vote.select(&list, clip_frames, ref_frames, &search, &mut near);
+                if near.is_empty() {
+                    return;
+                }
+                let mut runs = matching::find_runs(
+                    std::mem::take(&mut near),
+                    list.len(),
+                    clip_frames,
+                    ref_frames,
+                    &search,
                 );
-            }
+                if runs.is_empty() {
+                    return;
+                }
+                let signatures = segment.signatures(local);
+                for run in &mut runs {
+                    refine_run(
+                        run,
+                        clip_signatures(fingerprint, &quiet),
+                        &signatures,
+                        &search,
+                    );
+                }
+                for run in join_collinear(runs, &search) {
+                    matches.push(Match::from_run(&run, frame_s, &entry.name, false));
+                }
+                signatures_of.insert(entry.name.clone(), signatures);
+            });
         }
         matches.sort_by(Match::strongest_first);
         let mut matches = suppress_covered(matches);
@@ -797,45 +800,96 @@ const MAX_OCCURRENCES_IN_CLIP: usize = 16;
 const MIN_COPY_DISTANCE_S: f64 = 1.0;
 
 /// Hits a query holds at once in one segment: 16 M, about 200 MB (12 bytes a hit). A 30 s clip
-/// gathers about 48 000 chance hits per hour of archive, so a 10-minute clip reaches it at about
-/// 17 h of archive in one segment, a 3-hour clip at about 1 h. Measured: a 10-minute clip
+/// gathers about 4 700 chance hits per hour of archive (48 000 before the fine offsets of
+/// segment format 5), so a 10-minute clip reaches it at about 180 h of archive in one segment, a
+/// 3-hour clip at about 10 h. Measured before format 5: a 10-minute clip
 /// against the 100 h bench archive peaked at 1.47 GB resident before the budget and 0.70 GB
 /// with it (of which about 0.33 GB are the segment files' mapped pages), with the same matches.
 const MAX_QUERY_HITS: u64 = 1 << 24;
 
+/// Postings of a segment above which its lookups keep only the hits whose fine offsets lie near
+/// the clip's ([`crate::fingerprint::FineOffsets::admits`]): 20 M, about 43 hours of speech.
+///
+/// What the filter buys, measured in one run each (criterion, 30 s clip, the bench archives,
+/// filter on against format 4's code): 10 h 21.0 → 22.2 ms, 100 h 97.7 → 83.1 ms, 1000 h
+/// 1.01 → 0.43 s (hits 39.8 M → 4.7 M); past the caches a lookup's cost is the bucket it reads
+/// more than the hits it keeps. Unfiltered, format 5 costs 15–25 % more than format 4 at 100 h
+/// (locating each hit's reference from its frame). What it costs: supports that the fine window
+/// misses (a low-bit-rate codec moves peaks), so a few short pieces fewer asserted: against the
+/// 100 h accuracy archive, pieces of at least 2 / 3 / 5 s found on the training split
+/// 0.887 / 0.933 / 0.985 → 0.879 / 0.927 / 0.983, test split 0.940 / 0.959 / 0.969 →
+/// 0.938 / 0.958 / 0.972; against the benchmark's own 7.7-minute archive, training 0.927 /
+/// 0.951 / 0.985 → 0.922 / 0.948 / 0.985, test 0.969 / 0.971 / 0.969 → 0.970 / 0.975 / 0.972.
+/// So a small archive, where a query is cheap anyway, is searched whole. (Filtered hits
+/// choosing the candidate references and every hit of those then searched kept recall whole but
+/// read the candidates' buckets twice: slower than no filter at 10, 100 and 1000 h on a clip
+/// that matches.)
+const FINE_FILTER_MIN_POSTINGS: usize = 20_000_000;
+
 /// What a query looks hashes up in: one segment, skipping the index's stop list, keeping the
 /// spans `search` allows.
+#[derive(Clone, Copy)]
 struct Lookup<'a> {
     segment: &'a Segment,
     stop: &'a StopList,
     search: &'a LineSearch,
+    /// Keep only the postings whose fine offsets lie near the landmark's.
+    fine: bool,
 }
 
 /// Calls `found` with each posting of each of the clip's distinct landmarks (the expanded hashes
 /// of one triplet follow each other and are looked up once) whose span fits a speed `search`
-/// covers (see `matching::span_fits`): any other supports no line, and the vote and the line
-/// search would only pass over it. They are most chance hits: a hash's span class is an octave
-/// wide, the speeds searched ±8 %.
+/// covers (see `matching::span_fits`) and whose fine offsets lie near the landmark's
+/// ([`crate::fingerprint::FineOffsets::admits`]): any other supports no line, and the vote and
+/// the line search would only pass over it. They are most chance hits: a hash's span class is
+/// an octave wide, the speeds searched ±8 %, and a hash cell wider than the fine offsets'
+/// window.
 fn for_each_posting(
     lookup: &Lookup<'_>,
     fingerprint: &Fingerprint,
     mut found: impl FnMut(&Landmark, u16, u32, u8),
 ) {
-    let mut last: Option<(u32, u32, u16)> = None;
+    let mut last = None;
+    let mut ranges = Vec::new();
     for l in &fingerprint.landmarks {
-        if last == Some((l.hash, l.frame, l.span_frames)) {
+        // Unfiltered, two triplets of one hash, anchor and span find the same postings; filtered,
+        // their fine offsets may differ.
+        let fine = if lookup.fine {
+            l.fine
+        } else {
+            FineOffsets::default()
+        };
+        let key = Some((l.hash, l.frame, l.span_frames, fine));
+        if last == key {
             continue;
         }
-        last = Some((l.hash, l.frame, l.span_frames));
+        last = key;
         if lookup.stop.stops(l.hash) {
             continue;
         }
         let deviation = lookup.search.max_speed_deviation;
-        let spans = matching::spans_fitting(l.span_frames, deviation);
+        let tolerance = &lookup.search.fine_tolerance;
+        let steps = if lookup.fine {
+            l.fine.ratio_steps(l.span_frames, tolerance)
+        } else {
+            Some((0, FINE_STEPS - 1))
+        };
+        let Some((first_step, last_step)) = steps else {
+            continue;
+        };
+        // Per span that fits, the keys of the ratio steps that may be admitted: a bucket is
+        // ordered by span, then ratio step (see `segment::Posting`).
+        ranges.clear();
+        ranges.extend(
+            matching::spans_fitting(l.span_frames, deviation)
+                .filter(|&span| matching::span_fits(l.span_frames, u16::from(span), deviation))
+                .map(|span| segment::ratio_keys(span, first_step, last_step)),
+        );
         lookup
             .segment
-            .lookup_spans(l.hash, spans, |local, frame, span| {
-                if matching::span_fits(l.span_frames, u16::from(span), deviation) {
+            .lookup_keys(l.hash, &ranges, |span, fine, at| {
+                if !lookup.fine || l.fine.admits(fine, l.span_frames, tolerance) {
+                    let (local, frame) = lookup.segment.locate(at);
                     found(l, local, frame, span);
                 }
             });
@@ -860,19 +914,24 @@ struct Collected {
 fn collect_hits(
     lookup: &Lookup<'_>,
     fingerprint: &Fingerprint,
-    locals: std::ops::Range<usize>,
+    wanted: &[usize],
     budget: u64,
 ) -> Collected {
-    let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); locals.len()];
-    let mut counts = vec![0u64; locals.len()];
+    // Where each local id's hits go: its place in `wanted`.
+    let mut place = vec![u32::MAX; lookup.segment.refs()];
+    for (i, &local) in wanted.iter().enumerate() {
+        if let Some(p) = place.get_mut(local) {
+            *p = i as u32;
+        }
+    }
+    let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); wanted.len()];
+    let mut counts = vec![0u64; wanted.len()];
     let mut kept = 0u64;
     for_each_posting(lookup, fingerprint, |l, local, frame, span| {
-        let Some(i) = usize::from(local)
-            .checked_sub(locals.start)
-            .filter(|&i| i < counts.len())
-        else {
+        let Some(&i) = place.get(usize::from(local)).filter(|&&i| i != u32::MAX) else {
             return;
         };
+        let i = i as usize;
         counts[i] += 1;
         if i >= hits.len() {
             return;
@@ -890,6 +949,34 @@ fn collect_hits(
         }
     });
     Collected { hits, counts }
+}
+
+/// Calls `each(local, hits)` with the whole hits of each reference of `wanted` (local ids, in
+/// order), holding at most about `budget` hits at once: all of them when they fit (one pass),
+/// else groups of consecutive references that do, each collected in a pass of its own, so
+/// memory stays bounded whatever the clip's length and the archive's size.
+fn for_each_reference_hits(
+    lookup: &Lookup<'_>,
+    fingerprint: &Fingerprint,
+    wanted: &[usize],
+    budget: u64,
+    mut each: impl FnMut(usize, Vec<Hit>),
+) {
+    if wanted.is_empty() {
+        return;
+    }
+    let first_pass = collect_hits(lookup, fingerprint, wanted, budget);
+    let kept = first_pass.hits.len();
+    for (&local, list) in wanted.iter().zip(first_pass.hits) {
+        each(local, list);
+    }
+    for range in hit_groups(&first_pass.counts[kept..], budget) {
+        let group = &wanted[kept + range.start..kept + range.end];
+        let collected = collect_hits(lookup, fingerprint, group, u64::MAX);
+        for (&local, list) in group.iter().zip(collected.hits) {
+            each(local, list);
+        }
+    }
 }
 
 /// Consecutive references grouped so that each group's hits stay within `budget` (a reference
@@ -1219,7 +1306,8 @@ fn merge_tiers(dir: &Path, manifest: &mut Manifest) -> Result<()> {
     while manifest.segments.len() >= 2 {
         let n = manifest.segments.len();
         let (older, newer) = (&manifest.segments[n - 2], &manifest.segments[n - 1]);
-        let fits = older.refs + newer.refs <= MAX_REFS_PER_SEGMENT;
+        let fits = older.refs + newer.refs <= MAX_REFS_PER_SEGMENT
+            && older.frames + newer.frames <= MAX_SEGMENT_FRAMES;
         if !fits || (newer.postings as f64) < MERGE_RATIO * older.postings as f64 {
             break;
         }
@@ -1291,14 +1379,9 @@ fn merge_range(dir: &Path, manifest: &mut Manifest, range: std::ops::Range<usize
         &counts,
         |hash, out| {
             for (s, segment) in segments.iter().enumerate() {
-                segment.lookup(hash, |local, frame, span| {
-                    if let Some(local) = live(s, local) {
-                        out.push(Posting {
-                            hash,
-                            span,
-                            local,
-                            frame,
-                        });
+                segment.lookup(hash, |p| {
+                    if let Some(local) = live(s, p.local) {
+                        out.push(Posting { local, ..p });
                     }
                 });
             }
@@ -1324,6 +1407,7 @@ fn merge_range(dir: &Path, manifest: &mut Manifest, range: std::ops::Range<usize
             file,
             refs: frames.len(),
             postings: count,
+            frames: frames.iter().map(|&f| u64::from(f)).sum(),
         }],
     );
     Ok(())
@@ -1527,12 +1611,12 @@ mod tests {
         assert_eq!(hit_groups(&[], 5), Vec::<std::ops::Range<usize>>::new());
     }
 
-    #[test]
-    fn a_query_in_passes_over_groups_of_references_finds_what_one_pass_finds() {
-        let dir = std::env::temp_dir().join(format!(
-            "clip-provenance-query-passes-{}",
-            std::process::id()
-        ));
+    /// An index of four recordings of testdata (in a fresh folder named after `name`) and a clip
+    /// of the first 6 s of the second followed by 5 s of the first, from 2 s, with `noise`
+    /// times a white noise added.
+    fn index_and_two_piece_clip(name: &str, noise: f32) -> (Index, PathBuf, Audio) {
+        let dir =
+            std::env::temp_dir().join(format!("clip-provenance-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         let speech = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/speech");
         let mut index = Index::create(&dir, IndexSettings::default()).expect("creates");
@@ -1546,7 +1630,6 @@ mod tests {
                 .add_path(speech.join(name), None, false)
                 .expect("adds");
         }
-        // A clip of the first 6 s of one reference followed by 5 s of another.
         let a = crate::decode_path(
             speech.join("librispeech_198-209-0000.flac"),
             &DecodeOptions::default(),
@@ -1561,6 +1644,13 @@ mod tests {
         assert_eq!(rate, b.info.sample_rate as usize);
         let mut samples = a.to_mono()[..6 * rate].to_vec();
         samples.extend_from_slice(&b.to_mono()[2 * rate..7 * rate]);
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for x in &mut samples {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *x += noise * ((state >> 40) as f32 / (1u64 << 23) as f32 - 1.0);
+        }
         let clip = Audio {
             samples,
             info: AudioInfo {
@@ -1569,6 +1659,66 @@ mod tests {
             },
             warnings: Vec::new(),
         };
+        (index, dir, clip)
+    }
+
+    #[test]
+    fn the_fine_filter_keeps_a_fraction_of_the_hits_and_both_pieces_in_noise() {
+        // Noise at about 12 dB under the speech's RMS (the excerpts' RMS is near 0.06).
+        let (mut index, dir, clip) = index_and_two_piece_clip("fine-filter", 0.03);
+        let fingerprint = fingerprint_audio(&clip, index.settings(), true).expect("fingerprints");
+        // The hits of the two recordings the clip does not hold: chance hits, all of them.
+        let chance_hits = |index: &Index, fine: bool| -> u64 {
+            let mut total = 0;
+            for (segment, entry) in index.segments.iter().zip(&index.manifest.segments) {
+                let unrelated: Vec<usize> = index
+                    .list()
+                    .iter()
+                    .filter(|r| r.segment == entry.file)
+                    .filter(|r| r.name.starts_with("vctk") || r.name.starts_with("librispeech_39"))
+                    .map(|r| usize::from(r.local))
+                    .collect();
+                let lookup = Lookup {
+                    segment,
+                    stop: &index.stop,
+                    search: &LineSearch::default(),
+                    fine,
+                };
+                total += collect_hits(&lookup, &fingerprint, &unrelated, 0)
+                    .counts
+                    .iter()
+                    .sum::<u64>();
+            }
+            total
+        };
+        let (every, kept) = (chance_hits(&index, false), chance_hits(&index, true));
+        assert!(
+            every > 0 && kept * 3 < every,
+            "kept {kept} of {every} chance hits"
+        );
+        index.fine_filter_min_postings = 0;
+        let matches = index.query(&fingerprint).expect("queries");
+        let _ = fs::remove_dir_all(&dir);
+        // Each piece found at its offset (reference time − clip time), over at least half of it
+        // (the excerpt's first second, in noise, is too quiet to place an edge in).
+        for (reference, piece, offset) in [
+            ("librispeech_198-209-0000.flac", (0.0, 6.0), 0.0),
+            ("jfk_inaugural_1961_excerpt.flac", (6.0, 11.0), -4.0),
+        ] {
+            assert!(
+                matches.iter().any(|m| m.reference == reference
+                    && m.confidence >= ASSERTED
+                    && (m.reference_start_s - m.clip_start_s - offset).abs() < 0.05
+                    && m.clip_end_s.min(piece.1) - m.clip_start_s.max(piece.0)
+                        >= 0.5 * (piece.1 - piece.0)),
+                "{reference} not found: {matches:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_query_in_passes_over_groups_of_references_finds_what_one_pass_finds() {
+        let (index, dir, clip) = index_and_two_piece_clip("query-passes", 0.0);
         let fingerprint = fingerprint_audio(&clip, index.settings(), true).expect("fingerprints");
         let whole = index.query_within(&fingerprint, u64::MAX).expect("queries");
         let largest = index
@@ -1580,8 +1730,10 @@ mod tests {
                     segment,
                     stop: &index.stop,
                     search: &LineSearch::default(),
+                    fine: true,
                 };
-                let collected = collect_hits(&lookup, &fingerprint, 0..segment.refs(), 0);
+                let all: Vec<usize> = (0..segment.refs()).collect();
+                let collected = collect_hits(&lookup, &fingerprint, &all, 0);
                 assert!(collected.hits.is_empty());
                 collected.counts
             })

@@ -34,8 +34,9 @@ pub use decode::{
 };
 pub use error::{Error, Result};
 pub use fingerprint::{
-    Fingerprint, FingerprintBuilder, FingerprintConfig, HashFields, Landmark, Peak, SIGNATURE_BITS,
-    SIGNATURE_FRAMES, fingerprint_samples, signature_agreement, signature_count,
+    FineOffsets, FineTolerance, Fingerprint, FingerprintBuilder, FingerprintConfig, HashFields,
+    Landmark, Peak, SIGNATURE_BITS, SIGNATURE_FRAMES, fingerprint_samples, signature_agreement,
+    signature_count,
 };
 pub use index::{Index, IndexEntry, IndexSettings, Match, Metadata, within_clip_matches};
 pub use output::write_atomic;

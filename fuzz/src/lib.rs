@@ -11,8 +11,8 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use clip_provenance::{
-    Analyzer, Audio, AudioReader, Config, DecodeOptions, Fingerprint, Index, IndexSettings,
-    Landmark, Match, read_facts, within_clip_matches,
+    Analyzer, Audio, AudioReader, Config, DecodeOptions, FineOffsets, Fingerprint, Index,
+    IndexSettings, Landmark, Match, read_facts, within_clip_matches,
 };
 
 /// File-name hints a fuzz input's first byte chooses among (`byte % len`), so that name-guided
@@ -277,6 +277,11 @@ impl IndexFixture {
                 frame: word(4),
                 span_frames: u16::from_le_bytes([chunk[8], chunk[9]]),
                 primary: chunk[10] & 1 == 1,
+                fine: FineOffsets {
+                    ratio: (chunk[10] >> 1) as i8 - 32,
+                    d12: (chunk[11] & 0x3f) as i8 - 8,
+                    d13: chunk[10].rotate_left(3) as i8,
+                },
             });
             if chunk[11] & 0x80 != 0 {
                 fingerprint.hop_samples = usize::from(chunk[11] & 0x7f);

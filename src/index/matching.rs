@@ -14,6 +14,7 @@
 //! training split calibrates it into a probability.
 #![forbid(unsafe_code)]
 
+use crate::fingerprint::FineTolerance;
 use std::collections::HashMap;
 
 /// A hit of one reference.
@@ -45,6 +46,8 @@ pub(crate) struct LineSearch {
     /// the chances of one), so a run's chance probability is corrected for all of them. 0 (the
     /// default) counts the one reference alone.
     pub searched_frames: f64,
+    /// How near a posting's fine offsets must lie to the query triplet's to count as a hit.
+    pub fine_tolerance: FineTolerance,
 }
 
 impl Default for LineSearch {
@@ -56,6 +59,7 @@ impl Default for LineSearch {
             min_support: 4,
             frames_per_s: 125.0,
             searched_frames: 0.0,
+            fine_tolerance: FineTolerance::default(),
         }
     }
 }

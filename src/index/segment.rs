@@ -16,10 +16,14 @@
 //! | 48 | 16 | reserved (0) |
 //! | 64 | 4·R | frames of each reference (u32) |
 //! | … | 4·(2^19 + 1) | bucket table: index of the first posting of each hash, then `P` |
-//! | … | 6·P | postings: local reference (u16), then anchor frame (24 bits) and span (8 bits) in a u32; by hash, then span |
+//! | … | 6·P | postings: span (7 bits) over fine offsets (9 bits) in a u16, then the anchor's frame counted through the references in order (u32); by hash, then span |
 //! | … | 2·S | frame signatures (u16) of each reference in turn, `ceil(frames / 2)` each |
 //!
-//! A posting is 6 bytes; the hash is implied by its bucket. Signatures cost 2 bytes per two
+//! A posting is 6 bytes; the hash is implied by its bucket, the reference by its frame (each
+//! reference's frames follow the previous one's, so a segment holds at most 2^32 frames, 9 544
+//! hours; [`Segment::locate`]). The fine offsets ([`crate::fingerprint::FineOffsets::stored`])
+//! let a lookup keep only the postings whose triplet lies near the query's inside the hash's
+//! cells. Signatures cost 2 bytes per two
 //! frames (450 kB per hour) and place the edges of a match (see `crate::fingerprint`). A dense table costs 2 MiB per
 //! segment, which is why small segments are merged as they accumulate (see `Index`).
 #![allow(unsafe_code)]
@@ -31,22 +35,27 @@ use std::path::{Path, PathBuf};
 use memmap2::Mmap;
 
 use crate::error::{Error, Result};
+use crate::fingerprint::{FINE_BITS, FINE_RATIO_SHIFT};
 
 const MAGIC: &[u8; 8] = b"CPIXSEG1";
 /// The segment format this build writes and reads. Version 3 changed the hashes' frequency
 /// difference cells (see [`crate::fingerprint::HashFields`]): the postings of versions 1 and 2
 /// are under other hashes. Version 4 orders each bucket's postings by span
 /// ([`Segment::lookup_spans`] depends on it). Older segments are refused and their references
-/// must be added again.
-pub(crate) const SEGMENT_VERSION: u32 = 4;
+/// must be added again. Version 5 stores fine offsets and counts frames through the segment
+/// instead of a reference id per posting.
+pub(crate) const SEGMENT_VERSION: u32 = 5;
 /// Hash bits, as [`crate::fingerprint::HashFields`] packs them.
 pub(crate) const HASH_BITS: u32 = 19;
 const BUCKETS: usize = 1 << HASH_BITS;
 const HEADER_BYTES: usize = 64;
 const POSTING_BYTES: usize = 6;
-/// Frames fit 24 bits: 2^24 frames of 8 ms are 37 hours, beyond the decoder's default 4-hour
-/// limit; a longer reference is refused rather than wrapped.
-pub(crate) const MAX_FRAME: u32 = (1 << 24) - 1;
+/// Frames of all of a segment's references together: a posting's frame is a u32 counted through
+/// them (2^32 frames of 8 ms are 9 544 hours). A longer reference is refused, and segments
+/// whose sum would pass this are not merged.
+pub(crate) const MAX_SEGMENT_FRAMES: u64 = u32::MAX as u64;
+/// The longest span a posting holds (7 bits); the fingerprint's default target zone reaches 80.
+pub(crate) const MAX_SPAN: u8 = 127;
 /// References per segment: the local id is a u16.
 pub(crate) const MAX_REFS_PER_SEGMENT: usize = u16::MAX as usize;
 
@@ -109,8 +118,32 @@ pub(crate) struct Posting {
     // by span, so that a lookup can take the spans a query's speeds allow by a binary search.
     pub hash: u32,
     pub span: u8,
+    /// [`crate::fingerprint::FineOffsets::stored`].
+    pub fine: u16,
     pub local: u16,
     pub frame: u32,
+}
+
+impl Posting {
+    /// The posting's first two bytes: span over fine offsets.
+    fn key(&self) -> u16 {
+        (u16::from(self.span.min(MAX_SPAN)) << FINE_BITS) | (self.fine & FINE_MASK)
+    }
+}
+
+/// Fine offsets' share of a posting's key.
+const FINE_MASK: u16 = (1 << FINE_BITS) - 1;
+
+/// The keys (inclusive) of the postings of `span` whose stored ratio step is in
+/// `first_step..=last_step`: within a span, keys are ordered by ratio step first (see
+/// [`crate::fingerprint::FineOffsets::stored`]).
+pub(crate) fn ratio_keys(span: u8, first_step: u16, last_step: u16) -> (u16, u16) {
+    let at = u16::from(span.min(MAX_SPAN)) << FINE_BITS;
+    let below_ratio = (1 << FINE_RATIO_SHIFT) - 1;
+    (
+        at | (first_step << FINE_RATIO_SHIFT),
+        at | (last_step << FINE_RATIO_SHIFT) | below_ratio,
+    )
 }
 
 /// A writer that keeps the CRC-32 of what passes through it.
@@ -136,7 +169,16 @@ pub(crate) struct Segment {
     postings_at: usize,
     /// Byte offset of each reference's signatures, and one past the last.
     signatures_at: Vec<usize>,
+    /// The first frame of each reference, counted through the segment (see [`Segment::locate`]).
+    starts: Vec<u32>,
+    /// For each block of [`LOCATE_BLOCK_BITS`] frames counted through the segment, the reference
+    /// its first frame belongs to: [`Segment::locate`] searches from there.
+    block_refs: Vec<u32>,
 }
+
+/// Frames per block of [`Segment::locate`]'s table, as a power of two: 4096 frames (33 s), so a
+/// 1000 h segment's table is 110 000 entries, and a reference of 33 s or more is found at once.
+const LOCATE_BLOCK_BITS: u32 = 12;
 
 /// The stop list's share of an index's postings: the hashes whose buckets, summed over the
 /// index's segments, are the largest and together hold at most this fraction are not looked up
@@ -288,6 +330,15 @@ impl Segment {
                 ref_frames.len() as u64,
             ));
         }
+        let total_frames: u64 = ref_frames.iter().map(|&f| u64::from(f)).sum();
+        if total_frames > MAX_SEGMENT_FRAMES {
+            return Err(Error::limit(
+                "index segment: frames",
+                MAX_SEGMENT_FRAMES,
+                total_frames,
+            ));
+        }
+        let starts = frame_starts(ref_frames);
         let file = File::options()
             .write(true)
             .create_new(true)
@@ -332,10 +383,13 @@ impl Segment {
             bucket.sort_unstable();
             bytes.clear();
             for p in &bucket {
-                bytes.extend_from_slice(&p.local.to_le_bytes());
-                bytes.extend_from_slice(
-                    &((p.frame.min(MAX_FRAME) << 8) | u32::from(p.span)).to_le_bytes(),
-                );
+                let start = starts.get(usize::from(p.local)).copied().unwrap_or(0);
+                let frames = ref_frames.get(usize::from(p.local)).copied().unwrap_or(0);
+                bytes.extend_from_slice(&p.key().to_le_bytes());
+                // A frame past its reference's end (none the fingerprint makes) is kept at its
+                // last frame rather than let into the next reference.
+                let frame = p.frame.min(frames.saturating_sub(1));
+                bytes.extend_from_slice(&(start + frame).to_le_bytes());
             }
             out.write(&bytes).map_err(io)?;
         }
@@ -447,7 +501,27 @@ impl Segment {
             buckets_at,
             postings_at,
             signatures_at: Vec::new(),
+            starts: Vec::new(),
+            block_refs: Vec::new(),
         };
+        let frames: Vec<u32> = (0..refs).map(|r| segment.ref_frames(r)).collect();
+        let total_frames: u64 = frames.iter().map(|&f| u64::from(f)).sum();
+        if total_frames > MAX_SEGMENT_FRAMES {
+            return Err(bad(format!(
+                "its references hold {total_frames} frames, more than a segment can count"
+            )));
+        }
+        segment.starts = frame_starts(&frames);
+        let blocks = total_frames.div_ceil(1 << LOCATE_BLOCK_BITS) as usize;
+        segment.block_refs = (0..blocks)
+            .map(|b| {
+                let at = (b as u64) << LOCATE_BLOCK_BITS;
+                segment
+                    .starts
+                    .partition_point(|&s| u64::from(s) <= at)
+                    .saturating_sub(1) as u32
+            })
+            .collect();
         // Each reference's signatures follow from its frame count; they must fill the section
         // exactly.
         let mut at = postings_at + POSTING_BYTES * postings;
@@ -519,46 +593,95 @@ impl Segment {
         u32::from_le_bytes(self.map[at..at + 4].try_into().expect("4 bytes")) as usize
     }
 
-    /// Calls `f(local, frame, span)` for every posting of `hash`.
-    pub(crate) fn lookup(&self, hash: u32, f: impl FnMut(u16, u32, u8)) {
-        self.lookup_spans(hash, 0..=u8::MAX, f);
+    /// Calls `f(posting)` for every posting of `hash` (for merging segments).
+    pub(crate) fn lookup(&self, hash: u32, mut f: impl FnMut(Posting)) {
+        self.lookup_spans(hash, 0..=MAX_SPAN, |span, fine, at| {
+            let (local, frame) = self.locate(at);
+            f(Posting {
+                hash,
+                span,
+                fine,
+                local,
+                frame,
+            });
+        });
     }
 
-    /// Calls `f(local, frame, span)` for every posting of `hash` whose span is within
-    /// `spans` (a bucket's postings are ordered by span: a binary search finds the first).
+    /// Calls `f(span, fine, at)` for every posting of `hash` whose span is within `spans` (a
+    /// bucket's postings are ordered by span: a binary search finds the first); `at` is the
+    /// frame counted through the segment, for [`Segment::locate`].
     pub(crate) fn lookup_spans(
         &self,
         hash: u32,
         spans: std::ops::RangeInclusive<u8>,
-        mut f: impl FnMut(u16, u32, u8),
+        f: impl FnMut(u8, u16, u32),
+    ) {
+        let first = u16::from(*spans.start()) << FINE_BITS;
+        let last = (u16::from((*spans.end()).min(MAX_SPAN)) << FINE_BITS) | FINE_MASK;
+        self.lookup_keys(hash, &[(first, last)], f);
+    }
+
+    /// Calls `f(span, fine, at)` for every posting of `hash` whose key (span over fine offsets,
+    /// see [`Posting`]) lies in one of `ranges` (inclusive, in ascending order, not
+    /// overlapping). One binary search finds where the first range starts in the bucket; the
+    /// postings from there to the end of the last are read in order, skipping those between the
+    /// ranges. (A binary search per range read fewer postings but touched more cache lines, and
+    /// a lookup's cost is its cache misses: measured slower on the 10 h and 100 h bench archives.)
+    pub(crate) fn lookup_keys(
+        &self,
+        hash: u32,
+        ranges: &[(u16, u16)],
+        mut f: impl FnMut(u8, u16, u32),
     ) {
         let h = hash as usize;
-        if h >= BUCKETS {
+        let (Some(&(first, _)), true) = (ranges.first(), h < BUCKETS) else {
             return;
-        }
+        };
         let (start, end) = (self.bucket(h), self.bucket(h + 1));
         let bytes = &self.map
             [self.postings_at + POSTING_BYTES * start..self.postings_at + POSTING_BYTES * end];
-        // The span is the low byte of the packed word, the posting's third byte.
-        let span_of = |i: usize| bytes[POSTING_BYTES * i + 2];
+        let key_of = |p: &[u8]| u16::from_le_bytes([p[0], p[1]]);
         let (mut lo, mut hi) = (0, end - start);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if span_of(mid) < *spans.start() {
+            if key_of(&bytes[POSTING_BYTES * mid..]) < first {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
+        let mut range = 0;
         for p in bytes[POSTING_BYTES * lo..].chunks_exact(POSTING_BYTES) {
-            let span = p[2];
-            if span > *spans.end() {
-                break;
+            let key = key_of(p);
+            while key > ranges[range].1 {
+                range += 1;
+                if range == ranges.len() {
+                    return;
+                }
             }
-            let local = u16::from_le_bytes([p[0], p[1]]);
-            let packed = u32::from_le_bytes([p[2], p[3], p[4], p[5]]);
-            f(local, packed >> 8, span);
+            if key >= ranges[range].0 {
+                f(
+                    (key >> FINE_BITS) as u8,
+                    key & FINE_MASK,
+                    u32::from_le_bytes([p[2], p[3], p[4], p[5]]),
+                );
+            }
         }
+    }
+
+    /// The reference (local id) and its own frame of a frame counted through the segment.
+    pub(crate) fn locate(&self, at: u32) -> (u16, u32) {
+        // From the reference holding the first frame of `at`'s block, step on to the one that
+        // holds `at`: none to step over for a reference of a block or more.
+        let mut local = self
+            .block_refs
+            .get((at >> LOCATE_BLOCK_BITS) as usize)
+            .map_or(0, |&r| r as usize);
+        while self.starts.get(local + 1).is_some_and(|&s| s <= at) {
+            local += 1;
+        }
+        let start = self.starts.get(local).copied().unwrap_or(0);
+        (local as u16, at - start)
     }
 
     /// Every posting, in hash order (for merging segments).
@@ -575,15 +698,31 @@ impl Segment {
                 while self.bucket(hash + 1) <= i {
                     hash += 1;
                 }
-                let packed = u32::from_le_bytes([p[2], p[3], p[4], p[5]]);
+                let key = u16::from_le_bytes([p[0], p[1]]);
+                let (local, frame) = self.locate(u32::from_le_bytes([p[2], p[3], p[4], p[5]]));
                 Posting {
                     hash: hash as u32,
-                    local: u16::from_le_bytes([p[0], p[1]]),
-                    frame: packed >> 8,
-                    span: (packed & 0xff) as u8,
+                    span: (key >> FINE_BITS) as u8,
+                    fine: key & FINE_MASK,
+                    local,
+                    frame,
                 }
             })
     }
+}
+
+/// The first frame of each reference when their frames are counted one after another (the
+/// caller checked that the sum fits a u32).
+fn frame_starts(ref_frames: &[u32]) -> Vec<u32> {
+    let mut at = 0u32;
+    ref_frames
+        .iter()
+        .map(|&f| {
+            let start = at;
+            at = at.saturating_add(f);
+            start
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -603,43 +742,83 @@ mod tests {
     #[test]
     fn segment_write_open_lookup_round_trips() {
         let path = temp("roundtrip");
+        let posting = |hash, local, frame, span, fine| Posting {
+            hash,
+            span,
+            fine,
+            local,
+            frame,
+        };
         let postings = vec![
-            Posting {
-                hash: 7,
-                local: 1,
-                frame: 100,
-                span: 20,
-            },
-            Posting {
-                hash: 7,
-                local: 0,
-                frame: 5,
-                span: 9,
-            },
-            Posting {
-                hash: (1 << 19) - 1,
-                local: 0,
-                frame: MAX_FRAME,
-                span: 255,
-            },
+            posting(7, 1, 100, 20, 0x1ff),
+            posting(7, 0, 5, 9, 3),
+            // The last frame of the last reference: the largest frame counted through.
+            posting((1 << 19) - 1, 2, 1999, MAX_SPAN, 0),
+            posting((1 << 19) - 1, 1, 0, 9, 0x100),
         ];
-        Segment::write(&path, &[1000, 2000], &[&[7, 8], &[9]], postings.clone()).expect("writes");
+        let frames = [1000, 0, 2000];
+        Segment::write(&path, &frames, &[&[7, 8], &[], &[9]], postings.clone()).expect("writes");
         let seg = Segment::open(&path).expect("opens");
-        assert_eq!((seg.refs(), seg.postings()), (2, 3));
-        assert_eq!(seg.ref_frames(1), 2000);
+        assert_eq!((seg.refs(), seg.postings()), (3, 4));
+        assert_eq!(seg.ref_frames(2), 2000);
         let signatures = seg.signatures(0);
         assert_eq!((signatures.len(), &signatures[..3]), (500, &[7, 8, 0][..]));
-        assert_eq!(seg.signatures(1)[0], 9);
-        assert_eq!(seg.signatures(1).len(), 1000);
+        assert_eq!(seg.signatures(2)[0], 9);
+        assert_eq!(seg.signatures(2).len(), 1000);
+        // Local 1 holds no frames: its postings (past its end, which the writer keeps at its
+        // last frame) land at the first frame of the reference after it.
+        let moved = |p: Posting| Posting {
+            local: 2,
+            frame: 0,
+            ..p
+        };
         let mut found = Vec::new();
-        seg.lookup(7, |l, f, s| found.push((l, f, s)));
-        assert_eq!(found, vec![(0, 5, 9), (1, 100, 20)]);
+        seg.lookup(7, |p| found.push(p));
+        assert_eq!(found, vec![postings[1], moved(postings[0])]);
         found.clear();
-        seg.lookup((1 << 19) - 1, |l, f, s| found.push((l, f, s)));
-        assert_eq!(found, vec![(0, MAX_FRAME, 255)]);
-        let mut sorted = postings;
+        seg.lookup((1 << 19) - 1, |p| found.push(p));
+        assert_eq!(found, vec![moved(postings[3]), postings[2]]);
+        let mut sorted: Vec<Posting> = postings
+            .into_iter()
+            .map(|p| if p.local == 1 { moved(p) } else { p })
+            .collect();
         sorted.sort_unstable();
         assert_eq!(seg.all_postings().collect::<Vec<_>>(), sorted);
+        for (at, expected) in [
+            (0, (0, 0)),
+            (999, (0, 999)),
+            (1000, (2, 0)),
+            (2999, (2, 1999)),
+        ] {
+            assert_eq!(seg.locate(at), expected, "{at}");
+        }
+    }
+
+    #[test]
+    fn locate_finds_every_frame_s_reference_across_blocks() {
+        let path = temp("locate");
+        let frames = [5000, 10, 9000, 0, 4096, 1, 1, 3];
+        Segment::write(&path, &frames, &[], Vec::new()).expect("writes");
+        let seg = Segment::open(&path).expect("opens");
+        std::fs::remove_file(&path).ok();
+        let mut at = 0u32;
+        for (local, &n) in frames.iter().enumerate() {
+            for frame in 0..n {
+                assert_eq!(seg.locate(at), (local as u16, frame), "at {at}");
+                at += 1;
+            }
+        }
+    }
+
+    #[test]
+    fn a_segment_past_the_frames_a_u32_counts_is_refused() {
+        let path = temp("frames");
+        let frames = [u32::MAX, 1];
+        match Segment::write(&path, &frames, &[], Vec::new()) {
+            Err(Error::Limit { .. }) => {}
+            other => panic!("expected Error::Limit, got {other:?}"),
+        }
+        assert!(!path.exists());
     }
 
     #[test]
@@ -666,6 +845,7 @@ mod tests {
                 out.push(Posting {
                     hash,
                     span: 9,
+                    fine: 0,
                     local: 0,
                     frame: 3,
                 });
@@ -682,41 +862,92 @@ mod tests {
         let _ = std::fs::remove_file(&path);
     }
 
-    #[test]
-    fn lookup_spans_finds_exactly_the_postings_of_a_span_range() {
-        let path = temp("spans");
-        // One bucket of 300 postings, spans 0..=255 and repeats, written in scrambled order.
-        let postings: Vec<Posting> = (0..300u32)
+    /// `n` postings of `hash` over `refs` references, every span and fine value, in scrambled
+    /// order (n below 7919).
+    fn scrambled_bucket(hash: u32, n: u32, refs: u32) -> Vec<Posting> {
+        (0..n)
             .map(|i| {
-                let k = (i * 7919) % 300;
+                let k = (i * 7919) % n;
                 Posting {
-                    hash: 42,
-                    span: (k % 256) as u8,
-                    local: (k % 3) as u16,
+                    hash,
+                    span: (k % 128) as u8,
+                    fine: (k * 131 % 512) as u16,
+                    local: (k % refs) as u16,
                     frame: k,
                 }
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn lookup_spans_finds_exactly_the_postings_of_a_span_range() {
+        let path = temp("spans");
+        // One bucket of 300 postings, spans 0..=127 and repeats, written in scrambled order.
+        let postings = scrambled_bucket(42, 300, 3);
         Segment::write(&path, &[1000, 1000, 1000], &[], postings.clone()).expect("writes");
         let seg = Segment::open(&path).expect("opens");
         for (lo, hi) in [
-            (0u8, 255u8),
+            (0u8, 127u8),
             (10, 20),
             (0, 0),
-            (250, 255),
+            (120, 127),
             (44, 44),
-            (200, 100),
+            (100, 60),
         ] {
             let mut found = Vec::new();
-            seg.lookup_spans(42, lo..=hi, |l, f, s| found.push((l, f, s)));
-            let mut expected: Vec<(u16, u32, u8)> = postings
+            seg.lookup_spans(42, lo..=hi, |s, fine, at| {
+                let (l, f) = seg.locate(at);
+                found.push((l, f, s, fine))
+            });
+            let mut expected: Vec<(u16, u32, u8, u16)> = postings
                 .iter()
                 .filter(|p| (lo..=hi).contains(&p.span))
-                .map(|p| (p.local, p.frame, p.span))
+                .map(|p| (p.local, p.frame, p.span, p.fine))
                 .collect();
             found.sort_unstable();
             expected.sort_unstable();
             assert_eq!(found, expected, "spans {lo}..={hi}");
+        }
+        std::fs::remove_file(&path).ok();
+    }
+
+    #[test]
+    fn lookup_keys_finds_exactly_the_postings_of_its_key_ranges() {
+        let path = temp("keys");
+        // One bucket of 2 000 postings over spans 0..=127 and every fine value, scrambled.
+        let postings = scrambled_bucket(9, 2000, 2);
+        Segment::write(&path, &[5000, 5000], &[], postings.clone()).expect("writes");
+        let seg = Segment::open(&path).expect("opens");
+        let cases: [&[(u8, u16, u16)]; 4] = [
+            &[(0, 0, 7)],
+            &[(10, 2, 3), (11, 0, 0), (12, 7, 7)],
+            &[(127, 1, 6)],
+            &[(40, 3, 3), (90, 0, 7)],
+        ];
+        for ranges in cases {
+            let keys: Vec<(u16, u16)> = ranges
+                .iter()
+                .map(|&(span, a, b)| ratio_keys(span, a, b))
+                .collect();
+            let mut found = Vec::new();
+            seg.lookup_keys(9, &keys, |span, fine, at| {
+                let (l, f) = seg.locate(at);
+                found.push((l, f, span, fine))
+            });
+            let mut expected: Vec<(u16, u32, u8, u16)> = postings
+                .iter()
+                .filter(|p| {
+                    let step = p.fine >> FINE_RATIO_SHIFT;
+                    ranges
+                        .iter()
+                        .any(|&(span, a, b)| p.span == span && (a..=b).contains(&step))
+                })
+                .map(|p| (p.local, p.frame, p.span, p.fine))
+                .collect();
+            assert!(!expected.is_empty(), "{ranges:?}");
+            found.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(found, expected, "{ranges:?}");
         }
         std::fs::remove_file(&path).ok();
     }
@@ -747,6 +978,7 @@ mod tests {
             let mut postings: Vec<Posting> = (0..30)
                 .map(|frame| Posting {
                     hash: 7,
+                    fine: 0,
                     local: 0,
                     frame,
                     span: 10,
@@ -754,6 +986,7 @@ mod tests {
                 .collect();
             postings.extend(hashes.map(|h| Posting {
                 hash: h,
+                fine: 0,
                 local: 0,
                 frame: h,
                 span: 10,
@@ -781,6 +1014,7 @@ mod tests {
             &[&[1, 2, 3]],
             vec![Posting {
                 hash: 3,
+                fine: 0,
                 local: 0,
                 frame: 1,
                 span: 6,
