@@ -180,6 +180,8 @@ pub struct FineOffsets {
 
 /// 32nds of a cell per stored step (a stored value is the eighth of the cell).
 const FINE_UNITS_PER_STEP: i32 = 4;
+/// Half a stored step, in 32nds of a cell: how far a value may lie from its step's centre.
+const FINE_HALF_STEP: f32 = (FINE_UNITS_PER_STEP / 2) as f32;
 /// Bits of one stored field, and of all three ([`FineOffsets::stored`]).
 const FINE_FIELD_BITS: u32 = 3;
 /// Bits of [`FineOffsets::stored`].
@@ -193,8 +195,7 @@ pub(crate) const FINE_RATIO_SHIFT: u32 = 2 * FINE_FIELD_BITS;
 /// ratio for a triplet of `span_frames`: a ratio cell is an eighth of the span, so
 /// `jitter_frames` is 256·jitter/span 32nds; half a stored step more for its width.
 fn ratio_tolerance(span_frames: u16, tolerance: &FineTolerance) -> f32 {
-    256.0 * tolerance.jitter_frames / f32::from(span_frames.max(1))
-        + (FINE_UNITS_PER_STEP / 2) as f32
+    256.0 * tolerance.jitter_frames / f32::from(span_frames.max(1)) + FINE_HALF_STEP
 }
 
 /// How far a reference triplet's values may lie from a query's and still count as the same
@@ -227,17 +228,17 @@ impl Default for FineTolerance {
     }
 }
 
-impl FineOffsets {
-    /// The offsets of values `ratio`, `d12`, `d13` (in cells) from the cells `cells` holds.
-    fn of(values: [f32; 3], cells: [i32; 3]) -> FineOffsets {
-        let unit = |v: f32, c: i32| ((v - c as f32) * 32.0).floor().clamp(-128.0, 127.0) as i8;
-        FineOffsets {
-            ratio: unit(values[0], cells[0]),
-            d12: unit(values[1], cells[1]),
-            d13: unit(values[2], cells[2]),
-        }
-    }
+/// The stored step of the field at `shift` of [`FineOffsets::stored`].
+fn stored_step(stored: u16, shift: u32) -> u16 {
+    (stored >> shift) & (FINE_STEPS - 1)
+}
 
+/// A stored step's centre, in 32nds of a cell.
+fn step_centre(step: u16) -> f32 {
+    (i32::from(step) * FINE_UNITS_PER_STEP) as f32 + FINE_HALF_STEP
+}
+
+impl FineOffsets {
     /// The eighth of its cell each value lies in, packed in 9 bits: ratio high,
     /// then `d12`, then `d13`. What an index stores.
     pub fn stored(&self) -> u16 {
@@ -251,12 +252,10 @@ impl FineOffsets {
     /// of `span_frames`, or `None`: a lookup reads only the postings of these steps.
     pub fn ratio_steps(&self, span_frames: u16, tolerance: &FineTolerance) -> Option<(u16, u16)> {
         let reach = ratio_tolerance(span_frames, tolerance);
-        let q = f32::from(self.ratio) - (FINE_UNITS_PER_STEP / 2) as f32;
+        let q = f32::from(self.ratio) - FINE_HALF_STEP;
         let step = FINE_UNITS_PER_STEP as f32;
         let lo = ((q - reach) / step).ceil().max(0.0);
-        let hi = ((q + reach) / step)
-            .floor()
-            .min(((1 << FINE_FIELD_BITS) - 1) as f32);
+        let hi = ((q + reach) / step).floor().min(f32::from(FINE_STEPS - 1));
         (lo <= hi).then_some((lo as u16, hi as u16))
     }
 
@@ -264,9 +263,8 @@ impl FineOffsets {
     /// these (a query triplet's, for a triplet of `span_frames`): each stored step stands for
     /// its centre, give or take half a step.
     pub fn admits(&self, stored: u16, span_frames: u16, tolerance: &FineTolerance) -> bool {
-        let mask = (1u16 << FINE_FIELD_BITS) - 1;
-        let centre = |shift: u32| ((i32::from(stored >> shift) & i32::from(mask)) * 4 + 2) as f32;
-        let diff_tolerance = tolerance.diff + (FINE_UNITS_PER_STEP / 2) as f32;
+        let centre = |shift: u32| step_centre(stored_step(stored, shift));
+        let diff_tolerance = tolerance.diff + FINE_HALF_STEP;
         (f32::from(self.ratio) - centre(FINE_RATIO_SHIFT)).abs()
             <= ratio_tolerance(span_frames, tolerance)
             && (f32::from(self.d12) - centre(FINE_FIELD_BITS)).abs() <= diff_tolerance
@@ -470,9 +468,14 @@ impl TripletValues {
     }
 
     /// The offsets of the ratio and the differences inside the cells `cells` (signed, as
-    /// [`signed_cells_near`] gives them).
+    /// [`signed_cells_near`] gives them), in 32nds of a cell.
     fn fine(&self, cells: [i32; 3]) -> FineOffsets {
-        FineOffsets::of([self.ratio, self.d12, self.d13], cells)
+        let unit = |v: f32, c: i32| ((v - c as f32) * 32.0).floor().clamp(-128.0, 127.0) as i8;
+        FineOffsets {
+            ratio: unit(self.ratio, cells[0]),
+            d12: unit(self.d12, cells[1]),
+            d13: unit(self.d13, cells[2]),
+        }
     }
 
     /// The triplet's own hash and its offsets inside the hash's cells.
@@ -1103,7 +1106,7 @@ mod tests {
         );
     }
 
-    /// A triplet with the given ratio and differences (in cells) at span `span`.
+    /// A triplet with the given ratio and differences (in cells).
     fn triplet(ratio: f32, d12: f32, d13: f32) -> TripletValues {
         TripletValues {
             band: 5.5,

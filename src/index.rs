@@ -88,14 +88,22 @@ pub struct IndexSettings {
 }
 
 impl IndexSettings {
-    /// A fingerprint builder for spectrogram blocks made with these settings.
-    pub(crate) fn fingerprint_builder(&self) -> Result<FingerprintBuilder> {
+    /// Checks every field, and that an index can store the fingerprints' spans.
+    fn validate(&self) -> Result<()> {
+        self.fingerprint.validate()?;
+        self.spectrogram.validate(self.analysis_rate_hz)?;
         if self.fingerprint.zone_max_frames > u32::from(MAX_SPAN) {
             return Err(Error::config(
                 "fingerprint.zone_max_frames",
                 format!("an index stores spans of at most {MAX_SPAN} frames"),
             ));
         }
+        Ok(())
+    }
+
+    /// A fingerprint builder for spectrogram blocks made with these settings.
+    pub(crate) fn fingerprint_builder(&self) -> Result<FingerprintBuilder> {
+        self.validate()?;
         let bin_hz = f64::from(self.analysis_rate_hz) / self.spectrogram.window_samples as f64;
         FingerprintBuilder::new(
             &self.fingerprint,
@@ -284,8 +292,7 @@ impl Index {
     /// [`Error::Index`] when `dir` already holds an index; [`Error::Io`] when it cannot be written.
     pub fn create(dir: impl AsRef<Path>, settings: IndexSettings) -> Result<Index> {
         let dir = dir.as_ref();
-        settings.fingerprint.validate()?;
-        settings.spectrogram.validate(settings.analysis_rate_hz)?;
+        settings.validate()?;
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let _lock = lock(dir)?;
         if dir.join(MANIFEST).exists() {
@@ -411,7 +418,8 @@ impl Index {
     ///
     /// # Errors
     /// [`Error::Index`] when the name is taken and `replace` is false; decoding errors as
-    /// [`AudioReader::open_path`]; [`Error::Limit`] for a reference longer than a segment can count (9 544 hours).
+    /// [`AudioReader::open_path`]; [`Error::Limit`] for a reference longer than a segment can
+    /// count (9 544 hours).
     pub fn add_path(
         &mut self,
         path: impl AsRef<Path>,
@@ -616,8 +624,7 @@ impl Index {
                 search: &search,
                 fine: segment.postings() > self.fine_filter_min_postings,
             };
-            let all: Vec<usize> = (0..segment.refs()).filter(|&r| live[r].is_some()).collect();
-            for_each_reference_hits(&lookup, fingerprint, &all, budget, |local, list| {
+            for_each_reference_hits(&lookup, fingerprint, budget, |local, list| {
                 let Some(entry) = live[local] else { return };
                 let ref_frames = segment.ref_frames(local);
                 // The line search only where a cheap vote finds far more hits than chance.
@@ -800,9 +807,11 @@ const MAX_OCCURRENCES_IN_CLIP: usize = 16;
 const MIN_COPY_DISTANCE_S: f64 = 1.0;
 
 /// Hits a query holds at once in one segment: 16 M, about 200 MB (12 bytes a hit). A 30 s clip
-/// gathers about 4 700 chance hits per hour of archive (48 000 before the fine offsets of
-/// segment format 5), so a 10-minute clip reaches it at about 180 h of archive in one segment, a
-/// 3-hour clip at about 10 h. Measured before format 5: a 10-minute clip
+/// gathers about 20 000 chance hits per hour of archive in a segment searched whole, about 4 700
+/// in one whose lookups keep only hits near the clip's fine offsets
+/// ([`FINE_FILTER_MIN_POSTINGS`]; 2.0 M and 4.7 M at the 100 h and 1000 h bench archives), so a
+/// 10-minute clip reaches it at about 40 h of archive whole or 180 h filtered, a 3-hour clip at
+/// about 2 h or 10 h. Measured before format 5: a 10-minute clip
 /// against the 100 h bench archive peaked at 1.47 GB resident before the budget and 0.70 GB
 /// with it (of which about 0.33 GB are the segment files' mapped pages), with the same matches.
 const MAX_QUERY_HITS: u64 = 1 << 24;
@@ -828,7 +837,6 @@ const FINE_FILTER_MIN_POSTINGS: usize = 20_000_000;
 
 /// What a query looks hashes up in: one segment, skipping the index's stop list, keeping the
 /// spans `search` allows.
-#[derive(Clone, Copy)]
 struct Lookup<'a> {
     segment: &'a Segment,
     stop: &'a StopList,
@@ -914,24 +922,19 @@ struct Collected {
 fn collect_hits(
     lookup: &Lookup<'_>,
     fingerprint: &Fingerprint,
-    wanted: &[usize],
+    locals: std::ops::Range<usize>,
     budget: u64,
 ) -> Collected {
-    // Where each local id's hits go: its place in `wanted`.
-    let mut place = vec![u32::MAX; lookup.segment.refs()];
-    for (i, &local) in wanted.iter().enumerate() {
-        if let Some(p) = place.get_mut(local) {
-            *p = i as u32;
-        }
-    }
-    let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); wanted.len()];
-    let mut counts = vec![0u64; wanted.len()];
+    let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); locals.len()];
+    let mut counts = vec![0u64; locals.len()];
     let mut kept = 0u64;
     for_each_posting(lookup, fingerprint, |l, local, frame, span| {
-        let Some(&i) = place.get(usize::from(local)).filter(|&&i| i != u32::MAX) else {
+        let Some(i) = usize::from(local)
+            .checked_sub(locals.start)
+            .filter(|&i| i < counts.len())
+        else {
             return;
         };
-        let i = i as usize;
         counts[i] += 1;
         if i >= hits.len() {
             return;
@@ -951,30 +954,27 @@ fn collect_hits(
     Collected { hits, counts }
 }
 
-/// Calls `each(local, hits)` with the whole hits of each reference of `wanted` (local ids, in
-/// order), holding at most about `budget` hits at once: all of them when they fit (one pass),
-/// else groups of consecutive references that do, each collected in a pass of its own, so
-/// memory stays bounded whatever the clip's length and the archive's size.
+/// Calls `each(local, hits)` with the whole hits of each reference of the segment, in order,
+/// holding at most about `budget` hits at once: all of them when they fit (one pass), else
+/// groups of consecutive references that do, each collected in a pass of its own, so memory
+/// stays bounded whatever the clip's length and the archive's size.
 fn for_each_reference_hits(
     lookup: &Lookup<'_>,
     fingerprint: &Fingerprint,
-    wanted: &[usize],
     budget: u64,
     mut each: impl FnMut(usize, Vec<Hit>),
 ) {
-    if wanted.is_empty() {
-        return;
-    }
-    let first_pass = collect_hits(lookup, fingerprint, wanted, budget);
+    let first_pass = collect_hits(lookup, fingerprint, 0..lookup.segment.refs(), budget);
     let kept = first_pass.hits.len();
-    for (&local, list) in wanted.iter().zip(first_pass.hits) {
+    for (local, list) in first_pass.hits.into_iter().enumerate() {
         each(local, list);
     }
     for range in hit_groups(&first_pass.counts[kept..], budget) {
-        let group = &wanted[kept + range.start..kept + range.end];
-        let collected = collect_hits(lookup, fingerprint, group, u64::MAX);
-        for (&local, list) in group.iter().zip(collected.hits) {
-            each(local, list);
+        let range = kept + range.start..kept + range.end;
+        let first = range.start;
+        let collected = collect_hits(lookup, fingerprint, range, u64::MAX);
+        for (offset, list) in collected.hits.into_iter().enumerate() {
+            each(first + offset, list);
         }
     }
 }
@@ -1671,22 +1671,19 @@ mod tests {
         let chance_hits = |index: &Index, fine: bool| -> u64 {
             let mut total = 0;
             for (segment, entry) in index.segments.iter().zip(&index.manifest.segments) {
-                let unrelated: Vec<usize> = index
-                    .list()
-                    .iter()
-                    .filter(|r| r.segment == entry.file)
-                    .filter(|r| r.name.starts_with("vctk") || r.name.starts_with("librispeech_39"))
-                    .map(|r| usize::from(r.local))
-                    .collect();
                 let lookup = Lookup {
                     segment,
                     stop: &index.stop,
                     search: &LineSearch::default(),
                     fine,
                 };
-                total += collect_hits(&lookup, &fingerprint, &unrelated, 0)
-                    .counts
+                let counts = collect_hits(&lookup, &fingerprint, 0..segment.refs(), 0).counts;
+                total += index
+                    .list()
                     .iter()
+                    .filter(|r| r.segment == entry.file)
+                    .filter(|r| r.name.starts_with("vctk") || r.name.starts_with("librispeech_39"))
+                    .map(|r| counts[usize::from(r.local)])
                     .sum::<u64>();
             }
             total
@@ -1732,8 +1729,7 @@ mod tests {
                     search: &LineSearch::default(),
                     fine: true,
                 };
-                let all: Vec<usize> = (0..segment.refs()).collect();
-                let collected = collect_hits(&lookup, &fingerprint, &all, 0);
+                let collected = collect_hits(&lookup, &fingerprint, 0..segment.refs(), 0);
                 assert!(collected.hits.is_empty());
                 collected.counts
             })

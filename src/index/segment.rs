@@ -23,9 +23,9 @@
 //! reference's frames follow the previous one's, so a segment holds at most 2^32 frames, 9 544
 //! hours; [`Segment::locate`]). The fine offsets ([`crate::fingerprint::FineOffsets::stored`])
 //! let a lookup keep only the postings whose triplet lies near the query's inside the hash's
-//! cells. Signatures cost 2 bytes per two
-//! frames (450 kB per hour) and place the edges of a match (see `crate::fingerprint`). A dense table costs 2 MiB per
-//! segment, which is why small segments are merged as they accumulate (see `Index`).
+//! cells. Signatures cost 2 bytes per two frames (450 kB per hour) and place the edges of a
+//! match (see `crate::fingerprint`). A dense table costs 2 MiB per segment, which is why small
+//! segments are merged as they accumulate (see `Index`).
 #![allow(unsafe_code)]
 
 use std::fs::File;
@@ -115,7 +115,8 @@ fn signature_count_of(frames: u32) -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Posting {
     // The field order is the sort order of a segment's postings: by hash, and within a bucket
-    // by span, so that a lookup can take the spans a query's speeds allow by a binary search.
+    // by key (span, then fine offsets, ratio step first), so that a lookup can take the spans a
+    // query's speeds allow, and their ratio steps, by a binary search.
     pub hash: u32,
     pub span: u8,
     /// [`crate::fingerprint::FineOffsets::stored`].
@@ -169,16 +170,74 @@ pub(crate) struct Segment {
     postings_at: usize,
     /// Byte offset of each reference's signatures, and one past the last.
     signatures_at: Vec<usize>,
-    /// The first frame of each reference, counted through the segment (see [`Segment::locate`]).
+    /// Where each reference's frames start when counted through the segment.
+    frames: FrameMap,
+}
+
+/// Frames per block of [`FrameMap`]'s table, as a power of two: 4096 frames (33 s), so a
+/// 1000 h segment's table is 110 000 entries, and a reference of 33 s or more is found at once.
+const LOCATE_BLOCK_BITS: u32 = 12;
+
+/// A segment's references' frames counted one after another: where each starts, and which
+/// reference a frame so counted belongs to ([`FrameMap::locate`]).
+#[derive(Debug, Default)]
+struct FrameMap {
+    /// The first frame of each reference.
     starts: Vec<u32>,
-    /// For each block of [`LOCATE_BLOCK_BITS`] frames counted through the segment, the reference
-    /// its first frame belongs to: [`Segment::locate`] searches from there.
+    /// For each block of [`LOCATE_BLOCK_BITS`] frames, the reference its first frame belongs to:
+    /// `locate` searches from there.
     block_refs: Vec<u32>,
 }
 
-/// Frames per block of [`Segment::locate`]'s table, as a power of two: 4096 frames (33 s), so a
-/// 1000 h segment's table is 110 000 entries, and a reference of 33 s or more is found at once.
-const LOCATE_BLOCK_BITS: u32 = 12;
+impl FrameMap {
+    /// The map of references of `ref_frames` frames each; `None` when together they hold more
+    /// than [`MAX_SEGMENT_FRAMES`].
+    fn new(ref_frames: &[u32]) -> Option<FrameMap> {
+        let mut at = 0u32;
+        let mut starts = Vec::with_capacity(ref_frames.len());
+        for &f in ref_frames {
+            starts.push(at);
+            at = at.checked_add(f)?;
+        }
+        let blocks = at.div_ceil(1 << LOCATE_BLOCK_BITS);
+        let block_refs = (0..blocks)
+            .map(|b| {
+                let first = b << LOCATE_BLOCK_BITS;
+                starts.partition_point(|&s| s <= first).saturating_sub(1) as u32
+            })
+            .collect();
+        Some(FrameMap { starts, block_refs })
+    }
+
+    /// Where reference `local` starts.
+    fn start(&self, local: usize) -> u32 {
+        self.starts.get(local).copied().unwrap_or(0)
+    }
+
+    /// The reference (local id) and its own frame of a frame counted through the segment.
+    fn locate(&self, at: u32) -> (u16, u32) {
+        // From the reference holding the first frame of `at`'s block, step on to the one that
+        // holds `at`: none to step over for a reference of a block or more.
+        let mut local = self
+            .block_refs
+            .get((at >> LOCATE_BLOCK_BITS) as usize)
+            .map_or(0, |&r| r as usize);
+        while self.starts.get(local + 1).is_some_and(|&s| s <= at) {
+            local += 1;
+        }
+        (local as u16, at - self.start(local))
+    }
+}
+
+/// A stored posting's span, fine offsets and frame counted through the segment.
+fn decode(p: &[u8]) -> (u8, u16, u32) {
+    let key = u16::from_le_bytes([p[0], p[1]]);
+    (
+        (key >> FINE_BITS) as u8,
+        key & FINE_MASK,
+        u32::from_le_bytes([p[2], p[3], p[4], p[5]]),
+    )
+}
 
 /// The stop list's share of an index's postings: the hashes whose buckets, summed over the
 /// index's segments, are the largest and together hold at most this fraction are not looked up
@@ -330,15 +389,13 @@ impl Segment {
                 ref_frames.len() as u64,
             ));
         }
-        let total_frames: u64 = ref_frames.iter().map(|&f| u64::from(f)).sum();
-        if total_frames > MAX_SEGMENT_FRAMES {
+        let Some(map) = FrameMap::new(ref_frames) else {
             return Err(Error::limit(
                 "index segment: frames",
                 MAX_SEGMENT_FRAMES,
-                total_frames,
+                ref_frames.iter().map(|&f| u64::from(f)).sum(),
             ));
-        }
-        let starts = frame_starts(ref_frames);
+        };
         let file = File::options()
             .write(true)
             .create_new(true)
@@ -383,7 +440,7 @@ impl Segment {
             bucket.sort_unstable();
             bytes.clear();
             for p in &bucket {
-                let start = starts.get(usize::from(p.local)).copied().unwrap_or(0);
+                let start = map.start(usize::from(p.local));
                 let frames = ref_frames.get(usize::from(p.local)).copied().unwrap_or(0);
                 bytes.extend_from_slice(&p.key().to_le_bytes());
                 // A frame past its reference's end (none the fingerprint makes) is kept at its
@@ -501,27 +558,12 @@ impl Segment {
             buckets_at,
             postings_at,
             signatures_at: Vec::new(),
-            starts: Vec::new(),
-            block_refs: Vec::new(),
+            frames: FrameMap::default(),
         };
         let frames: Vec<u32> = (0..refs).map(|r| segment.ref_frames(r)).collect();
-        let total_frames: u64 = frames.iter().map(|&f| u64::from(f)).sum();
-        if total_frames > MAX_SEGMENT_FRAMES {
-            return Err(bad(format!(
-                "its references hold {total_frames} frames, more than a segment can count"
-            )));
-        }
-        segment.starts = frame_starts(&frames);
-        let blocks = total_frames.div_ceil(1 << LOCATE_BLOCK_BITS) as usize;
-        segment.block_refs = (0..blocks)
-            .map(|b| {
-                let at = (b as u64) << LOCATE_BLOCK_BITS;
-                segment
-                    .starts
-                    .partition_point(|&s| u64::from(s) <= at)
-                    .saturating_sub(1) as u32
-            })
-            .collect();
+        segment.frames = FrameMap::new(&frames).ok_or_else(|| {
+            bad("its references hold more frames than a segment can count".into())
+        })?;
         // Each reference's signatures follow from its frame count; they must fill the section
         // exactly.
         let mut at = postings_at + POSTING_BYTES * postings;
@@ -660,28 +702,15 @@ impl Segment {
                 }
             }
             if key >= ranges[range].0 {
-                f(
-                    (key >> FINE_BITS) as u8,
-                    key & FINE_MASK,
-                    u32::from_le_bytes([p[2], p[3], p[4], p[5]]),
-                );
+                let (span, fine, at) = decode(p);
+                f(span, fine, at);
             }
         }
     }
 
     /// The reference (local id) and its own frame of a frame counted through the segment.
     pub(crate) fn locate(&self, at: u32) -> (u16, u32) {
-        // From the reference holding the first frame of `at`'s block, step on to the one that
-        // holds `at`: none to step over for a reference of a block or more.
-        let mut local = self
-            .block_refs
-            .get((at >> LOCATE_BLOCK_BITS) as usize)
-            .map_or(0, |&r| r as usize);
-        while self.starts.get(local + 1).is_some_and(|&s| s <= at) {
-            local += 1;
-        }
-        let start = self.starts.get(local).copied().unwrap_or(0);
-        (local as u16, at - start)
+        self.frames.locate(at)
     }
 
     /// Every posting, in hash order (for merging segments).
@@ -698,31 +727,17 @@ impl Segment {
                 while self.bucket(hash + 1) <= i {
                     hash += 1;
                 }
-                let key = u16::from_le_bytes([p[0], p[1]]);
-                let (local, frame) = self.locate(u32::from_le_bytes([p[2], p[3], p[4], p[5]]));
+                let (span, fine, at) = decode(p);
+                let (local, frame) = self.locate(at);
                 Posting {
                     hash: hash as u32,
-                    span: (key >> FINE_BITS) as u8,
-                    fine: key & FINE_MASK,
+                    span,
+                    fine,
                     local,
                     frame,
                 }
             })
     }
-}
-
-/// The first frame of each reference when their frames are counted one after another (the
-/// caller checked that the sum fits a u32).
-fn frame_starts(ref_frames: &[u32]) -> Vec<u32> {
-    let mut at = 0u32;
-    ref_frames
-        .iter()
-        .map(|&f| {
-            let start = at;
-            at = at.saturating_add(f);
-            start
-        })
-        .collect()
 }
 
 #[cfg(test)]
