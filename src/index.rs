@@ -181,7 +181,9 @@ pub struct Match {
     /// Reference seconds per clip second: 1.03 means the clip plays the reference 3 % faster.
     pub speed: f64,
     /// How sure the match is real, in [0, 1]: 1 − the probability of so many aligned hits by
-    /// chance (corrected for the alignments searched). Matches at ≥ 0.5 are asserted.
+    /// chance, or of so much agreement of the frame signatures along the line without a copy,
+    /// whichever is smaller (each corrected for the alignments searched). Matches at ≥ 0.5 are
+    /// asserted.
     pub confidence: f64,
     /// Clip landmarks that support the match.
     pub support: usize,
@@ -643,13 +645,16 @@ impl Index {
                     return;
                 }
                 let signatures = segment.signatures(local);
+                let log10_lines = search.lines_tested(clip_frames, ref_frames).log10();
                 for run in &mut runs {
-                    refine_run(
-                        run,
-                        clip_signatures(fingerprint, &quiet),
-                        &signatures,
-                        &search,
-                    );
+                    let clip = clip_signatures(fingerprint, &quiet);
+                    if refine_run(run, clip, &signatures, &search) {
+                        // The signatures along the line are evidence of their own: a piece with
+                        // too few landmarks for its length can still agree in hundreds of bits.
+                        let by_signatures =
+                            refine::signature_log10_chance(run, clip, &signatures) + log10_lines;
+                        run.log10_chance = run.log10_chance.min(by_signatures.min(0.0));
+                    }
                 }
                 for run in join_collinear(runs, &search) {
                     matches.push(Match::from_run(&run, frame_s, &entry.name, false));
@@ -1037,7 +1042,7 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
     let matches = matching::find_runs(hits, 0, frames, frames, &search)
         .into_iter()
         .map(|mut run| {
-            refine_run(&mut run, own, own.bits, &search);
+            let _ = refine_run(&mut run, own, own.bits, &search);
             Match::from_run(&run, frame_s, name, true)
         })
         .collect();
@@ -1140,10 +1145,13 @@ fn refine_run(
     clip: ClipSignatures<'_>,
     reference: &[u16],
     search: &LineSearch,
-) {
+) -> bool {
     if let Some((start, end)) = refine::refine_edges(run, clip, reference, search.frames_per_s) {
         run.tq_start = start;
         run.tq_end = end;
+        true
+    } else {
+        false
     }
 }
 

@@ -73,7 +73,7 @@ impl LineSearch {
     /// Lines in effect tested: every offset cell of the band width, every speed cell, in this
     /// reference and (see [`LineSearch::searched_frames`]) every other one searched (the
     /// multiple-test correction of a run's chance probability).
-    fn lines_tested(&self, clip_frames: u32, ref_frames: u32) -> f64 {
+    pub(crate) fn lines_tested(&self, clip_frames: u32, ref_frames: u32) -> f64 {
         let speed_cells = (2.0 * self.max_speed_deviation / SPEED_CELL).ceil() + 1.0;
         let own = f64::from(ref_frames.max(1)) + f64::from(clip_frames);
         own.max(self.searched_frames) / self.band_frames() * speed_cells

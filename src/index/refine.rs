@@ -144,6 +144,72 @@ fn agreement_at(
     best.filter(|&(_, n)| n > 0)
 }
 
+/// Reliable signature bits that count as one independent trial in [`signature_log10_chance`].
+/// Measured on the benchmark archive's 33 recordings: over 2 200–3 700 windows of 10 to 160
+/// signatures, each clip window against another recording at a random offset, bits agree at
+/// 0.50 and their agreement counts vary 1.19–1.26 times as much as independent bits would, with
+/// a heavier tail than a normal one (z 4.0–4.6 at the 99.9th percentile, 3.3 expected). Three
+/// bits a trial leaves that tail well inside the bound.
+const BITS_PER_TRIAL: f64 = 3.0;
+
+/// The agreement rate the signature evidence is tested against: not the half that unrelated
+/// audio agrees on, but what another rendering of the same words may reach. The false-match
+/// hunt's synthetic voices (espeak-ng `en-gb` at 120 words a minute against the archive's
+/// `en-us` at 100, `benches/false_match_hunt.sh`) agree on 0.68–0.85 of their reliable bits
+/// over runs of 1–1.5 s; against a half, 83 such runs of the hunt's even-numbered query files
+/// (the half it was chosen on) would have been asserted, against 0.60 five, 0.62 one, 0.65 none
+/// (and none of the odd-numbered half's). A copy agrees on 0.8–1.0 (clean and coded speech).
+const NULL_AGREEMENT: f64 = 0.65;
+
+/// log10 of a bound on the probability that the clip's signatures agree with the reference along
+/// the run's line as often as they do without being a copy (0 when they agree no more than
+/// [`NULL_AGREEMENT`]). The Chernoff bound on the upper tail of a binomial count (Hoeffding
+/// 1963, *JASA* 58: 13–30, eq. 2.1) is exp(−n · D(a ‖ p)), with `a` the agreeing fraction, `p`
+/// the null rate, `n` the trials (reliable bits over [`BITS_PER_TRIAL`]) and D the
+/// Kullback–Leibler divergence. Each clip signature is compared with the one reference signature
+/// the line points into (not the better of two, as the edges are placed, which would lift
+/// chance above a half). Signatures where either side pauses say nothing. The caller adds the
+/// multiple-test correction of the lines searched.
+pub(crate) fn signature_log10_chance(
+    run: &Run,
+    clip: ClipSignatures<'_>,
+    reference: &[u16],
+) -> f64 {
+    let pair = SIGNATURE_FRAMES as f64;
+    let first = (f64::from(run.tq_start) / pair).ceil() as usize;
+    let end = ((f64::from(run.tq_end) / pair).floor() as usize).min(clip.len());
+    let (mut agree, mut bits) = (0u64, 0u64);
+    for i in first..end {
+        let tq = pair * i as f64 + 0.5 * (pair - 1.0);
+        let j = ((run.speed * tq + run.offset - 0.5 * (pair - 1.0)) / pair).round();
+        if j < 0.0 || j >= reference.len() as f64 {
+            continue;
+        }
+        if let Some((a, n)) =
+            reliable_agreement(clip.bits[i], clip.reliable(i), reference[j as usize])
+        {
+            agree += u64::from(a);
+            bits += u64::from(n);
+        }
+    }
+    if bits == 0 {
+        return 0.0;
+    }
+    let a = agree as f64 / bits as f64;
+    let p = NULL_AGREEMENT;
+    if a <= p {
+        return 0.0;
+    }
+    // D(a ‖ p), with 0 · ln 0 = 0 when every bit agrees.
+    let disagree = if a < 1.0 {
+        (1.0 - a) * ((1.0 - a) / (1.0 - p)).ln()
+    } else {
+        0.0
+    };
+    let divergence = a * (a / p).ln() + disagree;
+    -(bits as f64 / BITS_PER_TRIAL) * divergence / std::f64::consts::LN_10
+}
+
 /// The run's edges, in clip frames, placed by the signatures; `None` when either side has no
 /// signatures (a reference too short for one).
 pub(crate) fn refine_edges(
@@ -542,5 +608,40 @@ mod tests {
             refine_edges(&run(1.0, 0.0, 0, 100), all(&[]), &[1], 125.0),
             None
         );
+    }
+
+    #[test]
+    fn signatures_copied_along_the_line_are_unlikely_by_chance_and_unrelated_ones_are_not() {
+        // Clip signatures 0..100 copy reference 300..400 (1.6 s of 8 ms frames, pairs of two):
+        // every one of 15 bits agrees, 1 500 bits; the Chernoff bound with 3 bits a trial is
+        // exp(−500 · D(1 ‖ 0.65)) = 0.65^500, 10^−93.5.
+        let reference = random(1000, 21);
+        let copy = reference[300..400].to_vec();
+        let line = run(1.0, 600.0, 0, 200);
+        let copied = signature_log10_chance(&line, all(&copy), &reference);
+        assert!(
+            (copied - 500.0 * NULL_AGREEMENT.log10()).abs() < 1e-6,
+            "{copied}"
+        );
+        // Three signatures in four agreeing (a coded copy): D(0.75 ‖ 0.65) = 0.0232, 10^−5.0.
+        let coded: Vec<u16> = copy
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| if i % 4 == 0 { s ^ 0x7fff } else { s })
+            .collect();
+        let partly = signature_log10_chance(&line, all(&coded), &reference);
+        assert!((-5.5..-4.5).contains(&partly), "{partly}");
+        // The same clip one signature off the line: half the bits agree, no evidence.
+        let off = run(1.0, 602.0, 0, 200);
+        assert_eq!(signature_log10_chance(&off, all(&copy), &reference), 0.0);
+        // Unrelated signatures: no evidence either.
+        let unrelated = random(100, 22);
+        assert_eq!(
+            signature_log10_chance(&line, all(&unrelated), &reference),
+            0.0
+        );
+        // Pauses on either side say nothing.
+        let pauses = vec![0u16; 100];
+        assert_eq!(signature_log10_chance(&line, all(&pauses), &reference), 0.0);
     }
 }
