@@ -234,7 +234,7 @@ fn index_asserts_a_piece_with_too_few_landmarks_by_its_signatures() {
     }
     // 2 s of aew_a0001 from 1.5 s between two stretches of a recording the index does not hold:
     // its landmarks alone leave the piece at a confidence of 0 (the look-elsewhere correction of
-    // 14 references), its signatures agree along the line in hundreds of bits.
+    // 15 references), its signatures agree along the line in hundreds of bits.
     let other = mono16k(other_name);
     let piece = mono16k("cmu_arctic_us_aew_a0001.flac");
     let clip = concat(&[
