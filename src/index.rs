@@ -598,6 +598,7 @@ impl Index {
             ..LineSearch::default()
         };
         let quiet = refine::quiet_signatures(&fingerprint.signature_loudest_db);
+        let clip = clip_signatures(fingerprint, &quiet);
         let mut matches = Vec::new();
         // The signatures of each reference that gave a match, read once for its edges and kept
         // for where two matches meet.
@@ -647,7 +648,6 @@ impl Index {
                 let signatures = segment.signatures(local);
                 let log10_lines = search.lines_tested(clip_frames, ref_frames).log10();
                 for run in &mut runs {
-                    let clip = clip_signatures(fingerprint, &quiet);
                     if refine_run(run, clip, &signatures, &search) {
                         // The signatures along the line are evidence of their own: a piece with
                         // too few landmarks for its length can still agree in hundreds of bits.
@@ -664,12 +664,7 @@ impl Index {
         }
         matches.sort_by(Match::strongest_first);
         let mut matches = suppress_covered(matches);
-        meet_adjacent(
-            &mut matches,
-            clip_signatures(fingerprint, &quiet),
-            &signatures_of,
-            frame_s,
-        );
+        meet_adjacent(&mut matches, clip, &signatures_of, frame_s);
         Ok(matches)
     }
 

@@ -222,15 +222,10 @@ fn index_asserts_a_piece_with_too_few_landmarks_by_its_signatures() {
     let dir = scratch("signatures");
     let mut index = Index::create(&dir, IndexSettings::default()).expect("creates");
     let other_name = "librispeech_39-121914-0000.flac";
-    let mut files: Vec<PathBuf> = std::fs::read_dir(speech(""))
-        .expect("bundled speech")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "flac"))
-        .filter(|p| !p.ends_with(other_name))
-        .collect();
-    files.sort();
-    for file in &files {
-        index.add_path(file, None, false).expect("adds");
+    for file in common::bundled_speech() {
+        if !file.ends_with(other_name) {
+            index.add_path(&file, None, false).expect("adds");
+        }
     }
     // 2 s of aew_a0001 from 1.5 s between two stretches of a recording the index does not hold:
     // its landmarks alone leave the piece at a confidence of 0 (the look-elsewhere correction of

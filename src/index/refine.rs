@@ -119,10 +119,7 @@ fn agreement_at(
     reference: &[u16],
     shift: f64,
 ) -> Option<(u32, u32)> {
-    let pair = SIGNATURE_FRAMES as f64;
-    let tq = pair * i as f64 + 0.5 * (pair - 1.0);
-    let tr = run.speed * tq + run.offset;
-    let j = (tr - 0.5 * (pair - 1.0)) / pair + shift;
+    let j = reference_pair(i, run) + shift;
     let nearest = j.round();
     let neighbour = if j >= nearest {
         nearest + 1.0
@@ -145,11 +142,13 @@ fn agreement_at(
 }
 
 /// Reliable signature bits that count as one independent trial in [`signature_log10_chance`].
-/// Measured on the benchmark archive's 33 recordings: over 2 200–3 700 windows of 10 to 160
-/// signatures, each clip window against another recording at a random offset, bits agree at
-/// 0.50 and their agreement counts vary 1.19–1.26 times as much as independent bits would, with
-/// a heavier tail than a normal one (z 4.0–4.6 at the 99.9th percentile, 3.3 expected). Three
-/// bits a trial leaves that tail well inside the bound.
+/// Measured on the benchmark archive's 33 recordings (the ignored test
+/// `signature_bits_of_unrelated_recordings_agree_at_a_half_within_the_trial_size`): over
+/// 3 200–3 900 windows of 10 to 160 signatures, each against another recording at a random
+/// offset, bits agree at 0.50 and their agreement counts vary 1.17–1.29 times as much as
+/// independent bits would, with a heavier tail than a normal one (z 4.0–4.6 at the 99.9th
+/// percentile in the first probe, 3.3 expected). Three bits a trial leaves that tail well
+/// inside the bound.
 const BITS_PER_TRIAL: f64 = 3.0;
 
 /// The agreement rate the signature evidence is tested against: not the half that unrelated
@@ -180,8 +179,7 @@ pub(crate) fn signature_log10_chance(
     let end = ((f64::from(run.tq_end) / pair).floor() as usize).min(clip.len());
     let (mut agree, mut bits) = (0u64, 0u64);
     for i in first..end {
-        let tq = pair * i as f64 + 0.5 * (pair - 1.0);
-        let j = ((run.speed * tq + run.offset - 0.5 * (pair - 1.0)) / pair).round();
+        let j = reference_pair(i, run).round();
         if j < 0.0 || j >= reference.len() as f64 {
             continue;
         }
@@ -208,6 +206,14 @@ pub(crate) fn signature_log10_chance(
     };
     let divergence = a * (a / p).ln() + disagree;
     -(bits as f64 / BITS_PER_TRIAL) * divergence / std::f64::consts::LN_10
+}
+
+/// Where clip signature `i` falls on the reference along the run's line, in (fractional)
+/// reference signatures: each signature stands at the middle of its pair of frames.
+fn reference_pair(i: usize, run: &Run) -> f64 {
+    let pair = SIGNATURE_FRAMES as f64;
+    let tq = pair * i as f64 + 0.5 * (pair - 1.0);
+    (run.speed * tq + run.offset - 0.5 * (pair - 1.0)) / pair
 }
 
 /// The run's edges, in clip frames, placed by the signatures; `None` when either side has no
@@ -643,5 +649,92 @@ mod tests {
         // Pauses on either side say nothing.
         let pauses = vec![0u16; 100];
         assert_eq!(signature_log10_chance(&line, all(&pauses), &reference), 0.0);
+    }
+
+    /// The measurement behind [`BITS_PER_TRIAL`], on a folder of real recordings (the
+    /// benchmark's archive by default, `CLIP_PROVENANCE_SIGNATURE_PROBE_DIR` for another):
+    /// windows of clip signatures against another recording at a random offset agree on half
+    /// their reliable bits, and their agreement counts vary less than `BITS_PER_TRIAL` times as
+    /// much as independent bits would. `cargo test --release --lib signature_bits -- --ignored
+    /// --nocapture` after a benchmark run.
+    #[test]
+    #[ignore = "needs a folder of recordings (a benchmark run's archive)"]
+    fn signature_bits_of_unrelated_recordings_agree_at_a_half_within_the_trial_size() {
+        let dir = std::env::var_os("CLIP_PROVENANCE_SIGNATURE_PROBE_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("target/evaluate/full/archive")
+            });
+        let settings = crate::index::IndexSettings::default();
+        let fingerprints: Vec<_> = crate::decode::media_files_in(&dir)
+            .expect("a folder of recordings")
+            .iter()
+            .map(|path| {
+                let audio =
+                    crate::decode_path(path, &crate::DecodeOptions::default()).expect("decodes");
+                crate::index::fingerprint_audio(&audio, &settings, true).expect("fingerprints")
+            })
+            .collect();
+        assert!(
+            fingerprints.len() >= 2,
+            "{} holds too few recordings",
+            dir.display()
+        );
+        let mut state = 12_345u64;
+        let mut draw = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for window in [10usize, 20, 41, 80, 160] {
+            let mut counts = Vec::new();
+            for _ in 0..4000 {
+                let (a, b) = (draw(fingerprints.len()), draw(fingerprints.len()));
+                let (a, b) = (&fingerprints[a], &fingerprints[b]);
+                if std::ptr::eq(a, b)
+                    || a.signatures.len() <= window
+                    || b.signatures.len() <= window
+                {
+                    continue;
+                }
+                let (from_a, from_b) = (
+                    draw(a.signatures.len() - window),
+                    draw(b.signatures.len() - window),
+                );
+                let (mut agree, mut bits) = (0u64, 0u64);
+                for k in 0..window {
+                    if let Some((g, n)) = reliable_agreement(
+                        a.signatures[from_a + k],
+                        a.signature_reliable[from_a + k],
+                        b.signatures[from_b + k],
+                    ) {
+                        agree += u64::from(g);
+                        bits += u64::from(n);
+                    }
+                }
+                if bits >= 20 {
+                    counts.push((agree as f64, bits as f64));
+                }
+            }
+            let p =
+                counts.iter().map(|c| c.0).sum::<f64>() / counts.iter().map(|c| c.1).sum::<f64>();
+            let z: Vec<f64> = counts
+                .iter()
+                .map(|&(g, n)| (g - p * n) / (p * (1.0 - p) * n).sqrt())
+                .collect();
+            let mean = z.iter().sum::<f64>() / z.len() as f64;
+            let inflation = z.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / z.len() as f64;
+            eprintln!(
+                "{window} signatures: {} windows, agreement {p:.3}, variance {inflation:.2} x binomial",
+                z.len()
+            );
+            assert!((p - 0.5).abs() < 0.02, "agreement {p}");
+            assert!(
+                inflation < BITS_PER_TRIAL,
+                "variance {inflation} x binomial"
+            );
+        }
     }
 }

@@ -42,10 +42,8 @@ pub const SLICE_S: f64 = 2.0;
 /// Where slicing starts in each file, in seconds: past the leading silence of the recordings.
 const SLICE_FROM_S: f64 = 0.4;
 
-/// Every whole, non-overlapping `SLICE_S` stretch of the bundled speech (testdata/speech, in
-/// file-name order, from `SLICE_FROM_S` on) as 16 kHz mono audio: distinct real speech, so the
-/// fingerprint of each matches only itself. About 40 slices.
-pub fn speech_slices() -> Vec<Audio> {
+/// The bundled speech recordings (testdata/speech/*.flac), in file-name order.
+pub fn bundled_speech() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/speech");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("testdata/speech is there")
@@ -53,8 +51,15 @@ pub fn speech_slices() -> Vec<Audio> {
         .filter(|p| p.extension().is_some_and(|e| e == "flac"))
         .collect();
     files.sort();
+    files
+}
+
+/// Every whole, non-overlapping `SLICE_S` stretch of the bundled speech (testdata/speech, in
+/// file-name order, from `SLICE_FROM_S` on) as 16 kHz mono audio: distinct real speech, so the
+/// fingerprint of each matches only itself. About 40 slices.
+pub fn speech_slices() -> Vec<Audio> {
     let mut slices = Vec::new();
-    for file in files {
+    for file in bundled_speech() {
         let audio = decode_path(&file, &DecodeOptions::default()).expect("bundled speech decodes");
         let rate = audio.info.sample_rate;
         let mono = audio.to_mono();
