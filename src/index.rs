@@ -598,7 +598,8 @@ impl Index {
             ..LineSearch::default()
         };
         let quiet = refine::quiet_signatures(&fingerprint.signature_loudest_db);
-        let clip = clip_signatures(fingerprint, &quiet);
+        let levels = refine::signature_levels(&fingerprint.signature_loudest_db);
+        let clip = clip_signatures(fingerprint, &quiet, &levels);
         let mut matches = Vec::new();
         // The signatures of each reference that gave a match, read once for its edges and kept
         // for where two matches meet.
@@ -1033,7 +1034,7 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
         ..LineSearch::default()
     };
     // No quiet stretches: a repeat inside the clip does not run on into a pause.
-    let own = clip_signatures(fingerprint, &[]);
+    let own = clip_signatures(fingerprint, &[], &[]);
     let matches = matching::find_runs(hits, 0, frames, frames, &search)
         .into_iter()
         .map(|mut run| {
@@ -1126,11 +1127,16 @@ fn meet_adjacent(
 }
 
 /// A clip fingerprint's signatures, with their reliable bits, for placing edges.
-fn clip_signatures<'a>(fingerprint: &'a Fingerprint, quiet: &'a [bool]) -> ClipSignatures<'a> {
+fn clip_signatures<'a>(
+    fingerprint: &'a Fingerprint,
+    quiet: &'a [bool],
+    levels: &'a [u8],
+) -> ClipSignatures<'a> {
     ClipSignatures {
         bits: &fingerprint.signatures,
         reliable: &fingerprint.signature_reliable,
         quiet,
+        levels,
     }
 }
 
