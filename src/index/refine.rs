@@ -40,6 +40,15 @@ const MAX_PAUSE_S: f64 = 2.0;
 /// with 4 s 0.938.
 const MAX_REACH_S: f64 = 4.0;
 
+/// A window is also widened when the stretch between its best split and its far edge holds no
+/// more than this much evidence against the piece, in the CUSUM's units (log-likelihood ratio,
+/// nats): the window ended in a stretch that says nothing, a pause under added noise, and the
+/// piece may go on beyond it (a reused clip in white noise at 10 dB SNR that opens with 0.3 s of
+/// speech and a 1.5 s pause started after the pause). Measured on the benchmark's training
+/// split: 2 more pieces of at least 3 s found at 8, 15 or 30 (none lost), none at 3; starts
+/// within 100 ms 0.905 → 0.907.
+const NEUTRAL_NATS: f64 = 15.0;
+
 /// A split this close to a window's far edge, in seconds, widens the window.
 const EDGE_GUARD_S: f64 = 0.25;
 
@@ -380,7 +389,8 @@ pub(crate) fn refine_edges(
     // A window whose best split lies at its far edge is widened by another reach, up to
     // MAX_REACH_S from the landmark edge: the agreement goes on, so may the piece. In noise the
     // landmarks of a piece's first or last words are lost, and its landmark edges lie seconds
-    // inside it.
+    // inside it. So is a window whose stretch beyond the split says nothing either way
+    // (NEUTRAL_NATS).
     let max_reach = (MAX_REACH_S * frames_per_s / pair).round() as usize;
     let guard = (EDGE_GUARD_S * frames_per_s / pair).round() as usize;
     // The end: the split k in [lo, hi] maximising the sum of scores over [lo, k).
@@ -396,7 +406,8 @@ pub(crate) fn refine_edges(
         }
         // Running into the clip's end without evidence against: the piece runs to the end.
         let new_end = lo + middle_of_maximum(&sums, hi == clip.len());
-        if hi < clip.len() && new_end + guard >= hi && hi < end + max_reach {
+        let open_beyond = sums[hi - lo] >= sums[new_end - lo] - NEUTRAL_NATS;
+        if hi < clip.len() && (new_end + guard >= hi || open_beyond) && hi < end + max_reach {
             hi = beyond_pause((hi + reach).min(clip.len()).min(end + max_reach), true);
             continue;
         }
@@ -417,7 +428,8 @@ pub(crate) fn refine_edges(
         if lo == 0 && sums[0] >= sums[new_start - lo] - 1e-9 {
             break 0;
         }
-        if lo > 0 && new_start <= lo + guard && lo + max_reach > first {
+        let open_beyond = sums[0] >= sums[new_start - lo] - NEUTRAL_NATS;
+        if lo > 0 && (new_start <= lo + guard || open_beyond) && lo + max_reach > first {
             lo = beyond_pause(
                 lo.saturating_sub(reach)
                     .max(first.saturating_sub(max_reach)),
