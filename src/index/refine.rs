@@ -687,6 +687,30 @@ mod tests {
     }
 
     #[test]
+    fn a_start_goes_back_through_a_stretch_that_says_nothing_to_the_speech_before_it() {
+        // Clip signatures 0..20 and 110..300 copy reference 400..420 and 510..700 (one piece,
+        // its line offset 800 frames); 20..110 and 200..240 are a pause under added noise, in
+        // the lowest level class, which inside the piece agrees about as often as by chance;
+        // after the piece, loud noise. The landmarks found 110..300 only.
+        let reference = random(1000, 31);
+        let mut clip = random(400, 32);
+        clip[0..20].copy_from_slice(&reference[400..420]);
+        clip[110..200].copy_from_slice(&reference[510..600]);
+        clip[240..300].copy_from_slice(&reference[640..700]);
+        let mut levels = vec![3u8; clip.len()];
+        levels[20..110].fill(0);
+        levels[200..240].fill(0);
+        let line = run(1.0, 800.0, 220, 600);
+        let signatures = ClipSignatures {
+            levels: &levels,
+            ..all(&clip)
+        };
+        let (start, end) = placed_by(&line, signatures, &reference);
+        assert_eq!(start, 0);
+        assert!((end - 600).abs() <= 4, "{end}");
+    }
+
+    #[test]
     fn signature_levels_count_decibels_above_the_clips_floor() {
         // A floor at 40 dB (the 10th percentile), then one signature in each class.
         let mut loudest = vec![40.0f32; 20];
