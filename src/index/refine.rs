@@ -83,8 +83,9 @@ impl ClipSignatures<'_> {
         self.reliable.get(i).copied().unwrap_or(u16::MAX)
     }
 
+    /// Signature `i`'s level class, in `0..LEVELS` (0 when the clip has none).
     fn level(&self, i: usize) -> usize {
-        usize::from(self.levels.get(i).copied().unwrap_or(0))
+        usize::from(self.levels.get(i).copied().unwrap_or(0)).min(LEVELS - 1)
     }
 
     /// True when every signature of `range` is quiet (and the range is not empty).
@@ -300,15 +301,14 @@ pub(crate) fn refine_edges(
         return None;
     }
     let middle = (first + end) / 2;
-    // The threshold between the agreement inside the piece and chance, both measured on this
-    // run: the inside between the landmark edges, chance against the reference shifted away.
-    // Agreement rates: agreeing bits per reliable bit.
-    // Tallied per level class of the clip's signatures.
+    // The agreement inside the piece and by chance, both measured on this run and tallied per
+    // level class (agreeing bits, reliable bits): the inside between the landmark edges, chance
+    // against the reference shifted away.
     let tally = |shift: f64| {
         let mut classes = [(0u64, 0u64); LEVELS];
         for i in first..end {
             if let Some((a, n)) = agreement_at(i, run, clip, reference, shift) {
-                let class = &mut classes[clip.level(i).min(LEVELS - 1)];
+                let class = &mut classes[clip.level(i)];
                 class.0 += u64::from(a);
                 class.1 += u64::from(n);
             }
@@ -355,7 +355,7 @@ pub(crate) fn refine_edges(
         .collect();
     let score = |i: usize| {
         agreement_at(i, run, clip, reference, 0.0).map_or(0.0, |(a, n)| {
-            let (weight, threshold) = classes[clip.level(i).min(LEVELS - 1)];
+            let (weight, threshold) = classes[clip.level(i)];
             weight * (f64::from(a) - threshold * f64::from(n))
         })
     };
@@ -544,6 +544,14 @@ mod tests {
         (i64::from(start), i64::from(end))
     }
 
+    /// Signatures with every bit reliable, none quiet, in the given level classes.
+    fn by_level<'a>(bits: &'a [u16], levels: &'a [u8]) -> ClipSignatures<'a> {
+        ClipSignatures {
+            levels,
+            ..all(bits)
+        }
+    }
+
     /// Pseudo-random active signatures.
     fn random(n: usize, seed: u64) -> Vec<u16> {
         let mut x = seed;
@@ -672,11 +680,7 @@ mod tests {
         let mut levels = vec![1u8; clip.len()];
         levels[160..].fill(3);
         let line = run(1.0, 800.0, 200, 600);
-        let by_level = ClipSignatures {
-            levels: &levels,
-            ..all(&clip)
-        };
-        let (start, end) = placed_by(&line, by_level, &reference);
+        let (start, end) = placed_by(&line, by_level(&clip, &levels), &reference);
         assert!((start - 200).abs() <= 4, "{start}");
         assert!((end - 600).abs() <= 4, "{end}");
         // One class for all: the run's loud agreement sets the threshold, and the soft stretch
@@ -701,11 +705,7 @@ mod tests {
         levels[20..110].fill(0);
         levels[200..240].fill(0);
         let line = run(1.0, 800.0, 220, 600);
-        let signatures = ClipSignatures {
-            levels: &levels,
-            ..all(&clip)
-        };
-        let (start, end) = placed_by(&line, signatures, &reference);
+        let (start, end) = placed_by(&line, by_level(&clip, &levels), &reference);
         assert_eq!(start, 0);
         assert!((end - 600).abs() <= 4, "{end}");
     }
