@@ -49,8 +49,8 @@ pub use signal::{
 };
 pub use spectrogram::{Spectrogram, SpectrogramConfig, SpectrogramStream, Window};
 pub use splice::{
-    ArchiveBoundary, CandidateOptions, FUSION, FUSION_INPUTS, Fusion, Splice, SpliceCandidate,
-    archive_boundaries, find_splice_candidates, fuse_splices, fusion_inputs,
+    ArchiveBoundary, CandidateOptions, FUSION, FUSION_HINGE, FUSION_INPUTS, Fusion, Splice,
+    SpliceCandidate, archive_boundaries, find_splice_candidates, fuse_splices, fusion_inputs,
 };
 pub use verdict::{Evidence, Label, VERDICT_MODEL, Verdict, VerdictModel, decide};
 

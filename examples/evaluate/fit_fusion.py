@@ -24,13 +24,15 @@ import numpy as np
 CUES = ["noise_floor", "channel", "enf", "codec", "waveform", "reverb"]
 TOLERANCE_S = 0.05
 MAX_LOGIT = 12.0
+# Each acoustic cue's strength above this is a second input (src/splice.rs, FUSION_HINGE).
+HINGE = 0.5
 
 
 def inputs(splice):
     c = splice["cues"]
     x = [float(c.get(k, 0.0)) for k in CUES]
     a = float(c.get("archive", 0.0))
-    return x + [a, 1.0 if a >= 0.5 else 0.0]
+    return x + [a, 1.0 if a >= 0.5 else 0.0] + [max(0.0, v - HINGE) for v in x]
 
 
 def load(root):
