@@ -182,3 +182,37 @@ fn verdict_edited_a_sentence_repeated_outside_the_archive_is_found_where_it_was_
     assert!(report.verdict.summary.contains("repeated within the clip"));
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+#[test]
+fn verdict_edited_a_deletion_in_a_recording_with_mains_hum_is_found_by_its_hum() {
+    // LibriSpeech 1723 carries 50 Hz hum of its own and is not in the archive. Removing 0.37 s
+    // at 6 s (18.5 cycles of 50 Hz) jumps the hum's phase by about π; nothing else marks the
+    // cut — one speaker, one room, one microphone.
+    let (index, dir) = archive("edited-hum");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/cues/librispeech-1723-141149-0000-16k-12s-mains-hum-50hz.flac");
+    let audio = decode_path(&path, &DecodeOptions::default()).expect("decodes");
+    assert_eq!(audio.info.sample_rate, 16_000);
+    let speech = audio.to_mono();
+    let (cut, gap) = (6 * 16_000, (0.37 * 16_000.0) as usize);
+    let mut clip = speech[..cut].to_vec();
+    clip.extend_from_slice(&speech[cut + gap..]);
+    let report = analyse(&index, clip);
+    assert_eq!(report.verdict.label, Label::Edited, "{}", report.summary());
+    assert!(asserted_references(&report).is_empty());
+    let at_cut: Vec<_> = report
+        .splices
+        .iter()
+        .filter(|s| s.score >= 0.5 && (s.time_s - 6.0).abs() <= TIME_TOLERANCE_S)
+        .collect();
+    assert_eq!(at_cut.len(), 1, "{}", report.summary());
+    assert!(
+        at_cut[0].cues.contains_key(&clip_provenance::CueKey::Enf),
+        "{:?}",
+        at_cut[0]
+    );
+    // The unedited recording: no asserted splice.
+    let report = analyse(&index, speech);
+    assert!(asserted_splices(&report).is_empty(), "{}", report.summary());
+    let _ = std::fs::remove_dir_all(dir);
+}
