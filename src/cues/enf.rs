@@ -1208,4 +1208,29 @@ mod tests {
         assert!(gain(180.0) > -3.0, "{}", gain(180.0));
         assert!(gain(820.0) < -60.0, "{}", gain(820.0));
     }
+
+    #[test]
+    fn keep_peaks_keeps_the_largest_within_reach_and_zeroes_the_rest() {
+        let mut values = [1.0, 3.0, 2.0, 2.0, 5.0, 4.0, 1.0, 0.0, 2.0];
+        keep_peaks(&mut values, 2);
+        assert_eq!(values, [0.0, 3.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 2.0]);
+    }
+
+    #[test]
+    fn coherent_peak_reads_a_lines_offset_and_shows_a_tone_beyond_the_grids_range() {
+        let block_s = 0.05;
+        let line = |offset_hz: f64| -> Vec<Complex64> {
+            (0..500)
+                .map(|j| Complex64::from_polar(1.0, 2.0 * PI * offset_hz * block_s * j as f64))
+                .collect()
+        };
+        let read = coherent_peak(&line(0.1), block_s, 0.3);
+        assert!((read - 0.1).abs() <= RATE_FINE_HZ, "{read}");
+        let read = coherent_peak(&line(-0.12), block_s, 0.3);
+        assert!((read + 0.12).abs() <= RATE_FINE_HZ, "{read}");
+        // A steady tone 0.5 Hz off the mixing frequency is found where it is, beyond the ±0.3 Hz
+        // mains hum can run at, so the line is not read there.
+        let read = coherent_peak(&line(0.5), block_s, 0.3);
+        assert!((read - 0.5).abs() <= RATE_FINE_HZ, "{read}");
+    }
 }
