@@ -882,26 +882,8 @@ fn jumps(
             let Some(rotation) = line.rotation_at(i) else {
                 continue;
             };
-            let (wz, w) = (&line.weighted, &line.weights);
-            // Block j's centre is at j + 0.5 blocks: the block d + 1 before the boundary is
-            // rotated forward by (d + 0.5)·rotation, the block d after it back by as much. The
-            // rotations advance by one step per block (a product, not a sine per block).
-            let step = Complex64::from_polar(1.0, rotation);
-            let mut turn = Complex64::from_polar(1.0, 0.5 * rotation);
-            let (mut left, mut right) = (Complex64::new(0.0, 0.0), Complex64::new(0.0, 0.0));
-            let (mut left_w, mut right_w) = (0.0, 0.0);
-            for d in 0..n_left.max(n_right) {
-                if d < n_left {
-                    left += wz[i - 1 - d] * turn;
-                    left_w += w[i - 1 - d];
-                }
-                if d < n_right {
-                    right += wz[i + d] * turn.conj();
-                    right_w += w[i + d];
-                }
-                turn *= step;
-            }
-            let (a, b) = (left / left_w, right / right_w);
+            let (a, left_w) = line.side_mean(i - n_left, i, i, rotation);
+            let (b, right_w) = line.side_mean(i, i + n_right, i, rotation);
             let variance = 1.0 / left_w + 1.0 / right_w + model * (a.norm_sqr() + b.norm_sqr());
             let phase_term = 2.0 * (a.norm() * b.norm() - (a * b.conj()).re);
             value += phase_term.max(0.0) / variance;
@@ -935,11 +917,16 @@ impl ReadLine {
         let weights = inverse_noise(&z);
         let weighted: Vec<Complex64> = z.iter().zip(&weights).map(|(&z, &w)| z * w).collect();
         let max_offset_hz = MAX_GRID_DEVIATION_HZ * line.harmonic;
-        let rates = (0..blocks.len().div_ceil(stretch).max(1))
+        let windows: Vec<(usize, usize)> = (0..blocks.len().div_ceil(stretch).max(1))
             .map(|k| {
                 let from = (k * stretch).saturating_sub(rate_reach);
                 let to = ((k + 1) * stretch + rate_reach).min(blocks.len());
-                let offset_hz = coherent_peak(&weighted[from..to], block_s, max_offset_hz);
+                (from, to)
+            })
+            .collect();
+        let rates = coherent_peaks(&weighted, &windows, block_s, max_offset_hz)
+            .into_iter()
+            .map(|offset_hz| {
                 (offset_hz.abs() <= max_offset_hz).then_some(2.0 * PI * offset_hz * block_s)
             })
             .collect();
@@ -957,13 +944,16 @@ impl ReadLine {
     }
 
     /// The weighted mean of blocks `from..to`, each turned to boundary `at` at `rotation` per
-    /// block, and the sum of their weights.
+    /// block (block t's centre lies at t + 0.5), and the sum of their weights. The turn advances
+    /// by one step per block (a product, not a sine per block).
     fn side_mean(&self, from: usize, to: usize, at: usize, rotation: f64) -> (Complex64, f64) {
+        let step = Complex64::from_polar(1.0, -rotation);
+        let mut turn = Complex64::from_polar(1.0, (at as f64 - from as f64 - 0.5) * rotation);
         let (mut sum, mut weight) = (Complex64::new(0.0, 0.0), 0.0);
         for t in from..to {
-            let distance = at as f64 - t as f64 - 0.5;
-            sum += self.weighted[t] * Complex64::from_polar(1.0, distance * rotation);
+            sum += self.weighted[t] * turn;
             weight += self.weights[t];
+            turn *= step;
         }
         (sum / weight.max(f64::MIN_POSITIVE), weight)
     }
@@ -1049,39 +1039,67 @@ fn keep_peaks(values: &mut [f32], reach: usize) {
     }
 }
 
-/// The offset (Hz) from the line's mixing frequency at which the weighted blocks `wz` sum
-/// largest, searched within twice ±`max_offset_hz` (see [`RATE_S`]), so that a peak beyond
-/// ±`max_offset_hz`, where mains hum does not run, shows that another sound dominates the line
-/// (on the test split, a steady tone near 59.5 Hz in a recording with 50 Hz hum added, whose
-/// phase the 60 Hz line read as jumping everywhere).
-fn coherent_peak(wz: &[Complex64], block_s: f64, max_offset_hz: f64) -> f64 {
-    let power = |offset_hz: f64| {
-        let step = Complex64::from_polar(1.0, -2.0 * PI * offset_hz * block_s);
-        let mut turn = Complex64::new(1.0, 0.0);
-        let mut sum = Complex64::new(0.0, 0.0);
-        for &z in wz {
-            sum += z * turn;
-            turn *= step;
-        }
-        sum.norm_sqr()
-    };
-    let best = |from: f64, to: f64, step: f64| {
+/// For each window `from..to` of the weighted blocks `wz`, the offset (Hz) from the line's
+/// mixing frequency at which the window's blocks sum largest, searched within twice
+/// ±`max_offset_hz` (see [`RATE_S`]), so that a peak beyond ±`max_offset_hz`, where mains hum
+/// does not run, shows that another sound dominates the line (on the test split, a steady tone
+/// near 59.5 Hz in a recording with 50 Hz hum added, whose phase the 60 Hz line read as jumping
+/// everywhere). The coarse grid is read for every window at once from one running sum per
+/// offset over the clip (a window's sum is the difference of two: the windows of neighbouring
+/// stretches overlap by four fifths); the fine grid about each window's coarse peak directly.
+fn coherent_peaks(
+    wz: &[Complex64],
+    windows: &[(usize, usize)],
+    block_s: f64,
+    max_offset_hz: f64,
+) -> Vec<f64> {
+    let grid = |from: f64, to: f64, step: f64| {
         let steps = ((to - from) / step).round() as i64;
-        (0..=steps)
-            .map(|k| from + k as f64 * step)
-            .map(|f| (f, power(f)))
-            .fold(
-                (0.0, f64::NEG_INFINITY),
-                |a, b| if b.1 > a.1 { b } else { a },
-            )
+        (0..=steps).map(move |k| from + k as f64 * step)
     };
-    let (coarse, _) = best(-2.0 * max_offset_hz, 2.0 * max_offset_hz, RATE_COARSE_HZ);
-    best(
-        coarse - RATE_COARSE_HZ,
-        coarse + RATE_COARSE_HZ,
-        RATE_FINE_HZ,
-    )
-    .0
+    let turns = |offset_hz: f64| {
+        let step = Complex64::from_polar(1.0, -2.0 * PI * offset_hz * block_s);
+        std::iter::successors(Some(Complex64::new(1.0, 0.0)), move |&t| Some(t * step))
+    };
+    // Coarse: (offset, power) of each window's largest sum, the first of equals.
+    let mut coarse = vec![(0.0, f64::NEG_INFINITY); windows.len()];
+    let mut running = Vec::with_capacity(wz.len() + 1);
+    for offset_hz in grid(-2.0 * max_offset_hz, 2.0 * max_offset_hz, RATE_COARSE_HZ) {
+        running.clear();
+        running.push(Complex64::new(0.0, 0.0));
+        let mut sum = Complex64::new(0.0, 0.0);
+        for (&z, turn) in wz.iter().zip(turns(offset_hz)) {
+            sum += z * turn;
+            running.push(sum);
+        }
+        for (best, &(from, to)) in coarse.iter_mut().zip(windows) {
+            let power = (running[to] - running[from]).norm_sqr();
+            if power > best.1 {
+                *best = (offset_hz, power);
+            }
+        }
+    }
+    windows
+        .iter()
+        .zip(coarse)
+        .map(|(&(from, to), (peak, _))| {
+            let power = |offset_hz: f64| {
+                wz[from..to]
+                    .iter()
+                    .zip(turns(offset_hz))
+                    .map(|(&z, turn)| z * turn)
+                    .sum::<Complex64>()
+                    .norm_sqr()
+            };
+            grid(peak - RATE_COARSE_HZ, peak + RATE_COARSE_HZ, RATE_FINE_HZ)
+                .map(|f| (f, power(f)))
+                .fold(
+                    (0.0, f64::NEG_INFINITY),
+                    |a, b| if b.1 > a.1 { b } else { a },
+                )
+                .0
+        })
+        .collect()
 }
 
 /// Blocks either side whose power is a block's noise (see [`jumps`]): 2, a quarter second in
@@ -1217,20 +1235,21 @@ mod tests {
     }
 
     #[test]
-    fn coherent_peak_reads_a_lines_offset_and_shows_a_tone_beyond_the_grids_range() {
+    fn coherent_peaks_read_a_lines_offset_and_show_a_tone_beyond_the_grids_range() {
         let block_s = 0.05;
         let line = |offset_hz: f64| -> Vec<Complex64> {
             (0..500)
                 .map(|j| Complex64::from_polar(1.0, 2.0 * PI * offset_hz * block_s * j as f64))
                 .collect()
         };
-        let read = coherent_peak(&line(0.1), block_s, 0.3);
+        let peak = |offset_hz: f64| coherent_peaks(&line(offset_hz), &[(0, 500)], block_s, 0.3)[0];
+        let read = peak(0.1);
         assert!((read - 0.1).abs() <= RATE_FINE_HZ, "{read}");
-        let read = coherent_peak(&line(-0.12), block_s, 0.3);
+        let read = peak(-0.12);
         assert!((read + 0.12).abs() <= RATE_FINE_HZ, "{read}");
         // A steady tone 0.5 Hz off the mixing frequency is found where it is, beyond the ±0.3 Hz
         // mains hum can run at, so the line is not read there.
-        let read = coherent_peak(&line(0.5), block_s, 0.3);
+        let read = peak(0.5);
         assert!((read - 0.5).abs() <= RATE_FINE_HZ, "{read}");
     }
 }
