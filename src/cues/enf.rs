@@ -1096,7 +1096,8 @@ fn keep_peaks(values: &mut [f32], reach: usize) {
 /// near 59.5 Hz in a recording with 50 Hz hum added, whose phase the 60 Hz line read as jumping
 /// everywhere). The coarse grid is read for every window at once from one running sum per
 /// offset over the clip (a window's sum is the difference of two: the windows of neighbouring
-/// stretches overlap by four fifths); the fine grid about each window's coarse peak directly.
+/// stretches overlap by four fifths); the fine grid about each window's coarse peak from sums
+/// over the segments between windows' edges, each computed once for the windows that share it.
 fn coherent_peaks(
     wz: &[Complex64],
     windows: &[(usize, usize)],
@@ -1107,36 +1108,75 @@ fn coherent_peaks(
         let steps = ((to - from) / step).round() as i64;
         (0..=steps).map(move |k| from + k as f64 * step)
     };
-    // Coarse: (offset, power) of each window's largest sum, the first of equals.
-    let offsets: Vec<f64> =
-        grid(-2.0 * max_offset_hz, 2.0 * max_offset_hz, RATE_COARSE_HZ).collect();
+    // Coarse: each window's largest sum on the coarse grid (its index there), the first of
+    // equals.
+    let start_hz = -2.0 * max_offset_hz;
+    let offsets: Vec<f64> = grid(start_hz, 2.0 * max_offset_hz, RATE_COARSE_HZ).collect();
     let mut marks: Vec<usize> = windows.iter().flat_map(|&(from, to)| [from, to]).collect();
     marks.sort_unstable();
     marks.dedup();
     let sums = RotatedSums::new(&offsets, block_s).read(wz, &marks);
-    let at = |mark: usize| &sums[marks.binary_search(&mark).unwrap_or_default()];
-    windows
+    let mark = |m: usize| marks.binary_search(&m).unwrap_or_default();
+    let coarse: Vec<i64> = windows
         .iter()
         .map(|&(from, to)| {
-            let (mut peak, mut best) = (0.0, f64::NEG_INFINITY);
-            for ((&offset_hz, &a), &b) in offsets.iter().zip(at(to)).zip(at(from)) {
+            let (mut peak, mut best) = (0, f64::NEG_INFINITY);
+            for (k, (&a, &b)) in sums[mark(to)].iter().zip(&sums[mark(from)]).enumerate() {
                 let power = (a - b).norm_sqr();
                 if power > best {
-                    (peak, best) = (offset_hz, power);
+                    (peak, best) = (k as i64, power);
                 }
             }
-            // Fine: the window's own sums about the coarse peak.
-            let fine: Vec<f64> =
-                grid(peak - RATE_COARSE_HZ, peak + RATE_COARSE_HZ, RATE_FINE_HZ).collect();
-            let sums = RotatedSums::new(&fine, block_s).read(&wz[from..to], &[to - from]);
-            fine.iter()
-                .zip(&sums[0])
-                .map(|(&f, sum)| (f, sum.norm_sqr()))
-                .fold(
-                    (0.0, f64::NEG_INFINITY),
-                    |a, b| if b.1 > a.1 { b } else { a },
-                )
-                .0
+            peak
+        })
+        .collect();
+    // Fine: ±one coarse step about each window's coarse peak, on one grid of fine offsets for
+    // all windows. A window's sum is the sum of its segments' (the stretches between marks),
+    // each turned to the window's start, so each segment's sums are computed once, at the
+    // offsets of every window that holds it (neighbouring windows mostly share their peak).
+    let per_coarse = (RATE_COARSE_HZ / RATE_FINE_HZ).round() as i64;
+    let fine_hz = |g: i64| start_hz + g as f64 * RATE_FINE_HZ;
+    let fine_range = |peak: i64| (peak - 1) * per_coarse..=(peak + 1) * per_coarse;
+    let mut needed: Vec<Vec<i64>> = vec![Vec::new(); marks.len().saturating_sub(1)];
+    for (&(from, to), &peak) in windows.iter().zip(&coarse) {
+        for segment in &mut needed[mark(from)..mark(to)] {
+            segment.extend(fine_range(peak));
+        }
+    }
+    let segments: Vec<(Vec<i64>, Vec<Complex64>)> = needed
+        .into_iter()
+        .zip(marks.windows(2))
+        .map(|(mut grid, span)| {
+            grid.sort_unstable();
+            grid.dedup();
+            let offsets: Vec<f64> = grid.iter().map(|&g| fine_hz(g)).collect();
+            let sums = RotatedSums::new(&offsets, block_s)
+                .read(&wz[span[0]..span[1]], &[span[1] - span[0]]);
+            (grid, sums.into_iter().next().unwrap_or_default())
+        })
+        .collect();
+    windows
+        .iter()
+        .zip(&coarse)
+        .map(|(&(from, to), &peak)| {
+            let (mut best_hz, mut best) = (0.0, f64::NEG_INFINITY);
+            for g in fine_range(peak) {
+                let f = fine_hz(g);
+                let mut sum = Complex64::new(0.0, 0.0);
+                for (k, (grid, sums)) in segments.iter().enumerate().take(mark(to)).skip(mark(from))
+                {
+                    let Ok(at) = grid.binary_search(&g) else {
+                        continue;
+                    };
+                    let delay = (marks[k] - from) as f64;
+                    sum += sums[at] * Complex64::from_polar(1.0, -2.0 * PI * f * block_s * delay);
+                }
+                let power = sum.norm_sqr();
+                if power > best {
+                    (best_hz, best) = (f, power);
+                }
+            }
+            best_hz
         })
         .collect()
 }
