@@ -85,11 +85,9 @@ impl Channel {
             self.track.push(0.0, 0.0);
             return;
         }
-        let mut sum_sq = 0.0;
-        for band in 0..BAND_COUNT {
-            let d = self.sides.right_mean(band) - self.sides.left_mean(band);
-            sum_sq += d * d / self.sides.pooled_variance(band).max(MIN_VARIANCE_DB2);
-        }
+        let mut terms = [0.0; BAND_COUNT];
+        self.sides.standardised_terms(MIN_VARIANCE_DB2, &mut terms);
+        let sum_sq = terms.iter().fold(0.0, |sum, &term| sum + term);
         let value = (sum_sq / BAND_COUNT as f64).sqrt() as f32;
         let confidence = (speech_s / FULL_SPEECH_SIDE_S).min(1.0) as f32;
         self.track.push(value, confidence);

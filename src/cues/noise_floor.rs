@@ -109,11 +109,9 @@ fn step(sides: &TwoSided, hop_s: f64) -> (f32, f32) {
     if pause_s < MIN_PAUSE_SIDE_S {
         return (0.0, 0.0);
     }
-    let mut sum_sq = 0.0;
-    for band in 0..BAND_COUNT {
-        let d = sides.right_mean(band) - sides.left_mean(band);
-        sum_sq += d * d / sides.pooled_variance(band).max(MIN_VARIANCE_DB2);
-    }
+    let mut terms = [0.0; BAND_COUNT];
+    sides.standardised_terms(MIN_VARIANCE_DB2, &mut terms);
+    let sum_sq = terms.iter().fold(0.0, |sum, &term| sum + term);
     let value = (sum_sq / BAND_COUNT as f64).sqrt() as f32;
     (value, (pause_s / FULL_PAUSE_SIDE_S).min(1.0) as f32)
 }
