@@ -400,6 +400,9 @@ struct Presence {
     /// played at another speed, whose rotation the pulse pairs alias (hum at 51.5 Hz read at
     /// 50 Hz rotates by 0.75 turn per 0.5 s lag and reads as −0.5 Hz).
     too_fast: bool,
+    /// The neighbours' mean power of the frames every quarter frame (0, s, 2s, … for the stride
+    /// s of a quarter frame), which the jump track's SNR reads again.
+    noise: Vec<f64>,
 }
 
 impl Presence {
@@ -538,9 +541,10 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
             pairs.push(pair_total);
             let mut snr_sum = Vec::with_capacity(frames / snr_stride + 2);
             let mut snr_total = 0.0;
-            for start in (0..frames).step_by(snr_stride) {
+            // The presence test read the neighbours at the same frames.
+            let noises = &presence[line].noise;
+            for (start, &noise) in (0..frames).step_by(snr_stride).zip(noises) {
                 snr_sum.push(snr_total);
-                let noise = neighbour_power(blocks, line, start, &neighbours);
                 let snr = phasors[start].norm_sqr() / noise.max(f64::MIN_POSITIVE) - 1.0;
                 snr_total += snr.clamp(0.0, 1e6);
             }
@@ -658,9 +662,11 @@ fn presence(
     let frame_blocks = weights.len();
     let stride = (frame_blocks / 4).max(1);
     let (mut held, mut total) = (0usize, 0usize);
+    let mut noises = Vec::with_capacity(frames / stride + 1);
     for start in (0..frames).step_by(stride) {
         let power = frame_phasor(blocks, line, start, weights).norm_sqr();
         let noise = neighbour_power(blocks, line, start, neighbours);
+        noises.push(noise);
         total += 1;
         if power >= PRESENT_SNR * noise {
             held += 1;
@@ -678,6 +684,7 @@ fn presence(
         coherence: rayleigh.value,
         coherence_threshold: rayleigh.threshold,
         too_fast: rayleigh.turns_per_lag.abs() / (lag as f64 * test.block_s) > test.max_offset_hz,
+        noise: noises,
     }
 }
 
