@@ -26,7 +26,7 @@
 #![forbid(unsafe_code)]
 
 use crate::cues::frames::{
-    BAND_COUNT, FrameClass, FrameFeatures, FrameView, MIN_VARIANCE_DB2, TwoSided,
+    BAND_COUNT, FrameClass, FrameFeatures, FrameView, TwoSided, band_rms_distance,
 };
 use crate::cues::noise_floor::round3;
 use crate::cues::{CueKey, CueTrack, CueUsability, FrameCue, spectrogram_cue};
@@ -85,10 +85,7 @@ impl Channel {
             self.track.push(0.0, 0.0);
             return;
         }
-        let mut terms = [0.0; BAND_COUNT];
-        self.sides.standardised_terms(MIN_VARIANCE_DB2, &mut terms);
-        let sum_sq = terms.iter().fold(0.0, |sum, &term| sum + term);
-        let value = (sum_sq / BAND_COUNT as f64).sqrt() as f32;
+        let value = band_rms_distance(&self.sides) as f32;
         let confidence = (speech_s / FULL_SPEECH_SIDE_S).min(1.0) as f32;
         self.track.push(value, confidence);
     }

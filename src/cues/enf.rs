@@ -422,13 +422,12 @@ struct Line {
     /// Index into [`LINES`].
     index: usize,
     harmonic: f64,
-    /// Prefix sums over the frames (frame k spans blocks k .. k + frame length), so a side's
-    /// statistics cost O(1) per boundary: `pairs[k]` is the sum of the pulse pairs
-    /// Z(m)·conj(Z(m − lag)) of the frame phasors for lag ≤ m < k, `snr_sum[k]` that of the frame
-    /// SNRs (the line's power over its neighbours' mean, minus 1, at least 0) of frames
-    /// 0, s, 2s, … before frame k·s, for the stride s of a quarter frame.
-    pairs: Vec<Complex64>,
-    snr_sum: Vec<f64>,
+    /// The sum of the pulse pairs Z(m)·conj(Z(m − lag)) of the frame phasors over the clip
+    /// (frame m spans blocks m .. m + frame length): the line's mean rotation.
+    pair_total: Complex64,
+    /// The mean frame SNR (the line's power over its neighbours' mean, minus 1, at least 0) of
+    /// frames 0, s, 2s, … for the stride s of a quarter frame.
+    mean_snr: f64,
 }
 
 /// Everything after the blocks: presence, then the jump track.
@@ -521,8 +520,8 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
         );
     }
 
-    // The SNR is read every quarter frame (it only enters as a mean over a side's 40 frames);
-    // the phasors at every frame.
+    // The SNR is read every quarter frame (it only enters as a mean); the pulse pairs at every
+    // frame.
     let snr_stride = (frame_blocks / 4).max(1);
     let lines: Vec<Line> = present
         .iter()
@@ -530,30 +529,23 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
             let phasors: Vec<Complex64> = (0..frames)
                 .map(|start| frame_phasor(blocks, line, start, &weights))
                 .collect();
-            let mut pairs = Vec::with_capacity(frames + 1);
             let mut pair_total = Complex64::new(0.0, 0.0);
-            for k in 0..frames {
-                pairs.push(pair_total);
-                if k >= lag {
-                    pair_total += phasors[k] * phasors[k - lag].conj();
-                }
+            for k in lag..frames {
+                pair_total += phasors[k] * phasors[k - lag].conj();
             }
-            pairs.push(pair_total);
-            let mut snr_sum = Vec::with_capacity(frames / snr_stride + 2);
-            let mut snr_total = 0.0;
+            let (mut snr_total, mut snr_frames) = (0.0, 0usize);
             // The presence test read the neighbours at the same frames.
             let noises = &presence[line].noise;
             for (start, &noise) in (0..frames).step_by(snr_stride).zip(noises) {
-                snr_sum.push(snr_total);
                 let snr = phasors[start].norm_sqr() / noise.max(f64::MIN_POSITIVE) - 1.0;
                 snr_total += snr.clamp(0.0, 1e6);
+                snr_frames += 1;
             }
-            snr_sum.push(snr_total);
             Line {
                 index: line,
                 harmonic: f64::from(HARMONICS[line % HARMONICS.len()]),
-                pairs,
-                snr_sum,
+                pair_total,
+                mean_snr: snr_total / snr_frames.max(1) as f64,
             }
         })
         .collect();
@@ -572,9 +564,8 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
     // offset of the fundamental, weighted by the line's mean SNR.
     let (mut offset_sum, mut offset_weight, mut best_snr) = (0.0, 0.0, 0.0_f64);
     for line in lines.iter().filter(|l| l.index / HARMONICS.len() == family) {
-        let pairs = line.pairs[frames];
-        let offset = pairs.arg() / (2.0 * PI * lag as f64 * block_s) / line.harmonic;
-        let snr = line.snr_sum[line.snr_sum.len() - 1] / (line.snr_sum.len() - 1).max(1) as f64;
+        let offset = line.pair_total.arg() / (2.0 * PI * lag as f64 * block_s) / line.harmonic;
+        let snr = line.mean_snr;
         offset_sum += snr * offset;
         offset_weight += snr;
         best_snr = best_snr.max(snr);

@@ -271,6 +271,16 @@ fn is_silent(level_db: f32) -> bool {
     level_db <= Spectrogram::FLOOR_DB + DIGITAL_SILENCE_MARGIN_DB
 }
 
+/// The RMS over the [`BAND_COUNT`] bands of a band-level two-sided window's standardised
+/// difference of means (see [`TwoSided::standardised_terms`], variances at least
+/// [`MIN_VARIANCE_DB2`]): the distance the noise-floor and channel cues read at a boundary.
+pub(crate) fn band_rms_distance(sides: &TwoSided) -> f64 {
+    let mut terms = [0.0; BAND_COUNT];
+    sides.standardised_terms(MIN_VARIANCE_DB2, &mut terms);
+    let sum_sq = terms.iter().fold(0.0, |sum, &term| sum + term);
+    (sum_sq / BAND_COUNT as f64).sqrt()
+}
+
 /// The bin range of each of the [`BAND_COUNT`] mel-spaced bands between [`BAND_LOW_HZ`] and
 /// [`BAND_HIGH_HZ`] (or 97.5 % of the Nyquist frequency, if lower). Mel scale as in
 /// O'Shaughnessy (1987), m = 2595 log10(1 + f / 700). Every band holds at least one bin.

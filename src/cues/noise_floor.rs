@@ -18,7 +18,7 @@
 #![forbid(unsafe_code)]
 
 use crate::cues::frames::{
-    BAND_COUNT, FrameClass, FrameFeatures, FrameView, MIN_VARIANCE_DB2, TwoSided,
+    BAND_COUNT, FrameClass, FrameFeatures, FrameView, TwoSided, band_rms_distance,
 };
 use crate::cues::{CueKey, CueTrack, CueUsability, FrameCue, spectrogram_cue};
 use crate::spectrogram::SpectrogramConfig;
@@ -109,10 +109,7 @@ fn step(sides: &TwoSided, hop_s: f64) -> (f32, f32) {
     if pause_s < MIN_PAUSE_SIDE_S {
         return (0.0, 0.0);
     }
-    let mut terms = [0.0; BAND_COUNT];
-    sides.standardised_terms(MIN_VARIANCE_DB2, &mut terms);
-    let sum_sq = terms.iter().fold(0.0, |sum, &term| sum + term);
-    let value = (sum_sq / BAND_COUNT as f64).sqrt() as f32;
+    let value = band_rms_distance(sides) as f32;
     (value, (pause_s / FULL_PAUSE_SIDE_S).min(1.0) as f32)
 }
 
