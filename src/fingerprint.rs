@@ -270,6 +270,52 @@ impl FineOffsets {
             && (f32::from(self.d12) - centre(FINE_FIELD_BITS)).abs() <= diff_tolerance
             && (f32::from(self.d13) - centre(0)).abs() <= diff_tolerance
     }
+
+    /// [`FineOffsets::admits`] for every stored value at once, as a table a lookup reads per
+    /// posting with two shifts instead of three float comparisons.
+    pub(crate) fn admitted(&self, span_frames: u16, tolerance: &FineTolerance) -> AdmittedSteps {
+        let diff_tolerance = tolerance.diff + FINE_HALF_STEP;
+        let ratio_reach = ratio_tolerance(span_frames, tolerance);
+        // Each field's test alone, per stored step, as `admits` makes it.
+        let steps = |value: i8, reach: f32| -> u8 {
+            (0..FINE_STEPS).fold(0, |set, step| {
+                let near = (f32::from(value) - step_centre(step)).abs() <= reach;
+                set | (u8::from(near) << step)
+            })
+        };
+        let (d12, d13) = (
+            steps(self.d12, diff_tolerance),
+            steps(self.d13, diff_tolerance),
+        );
+        let mut differences = 0u64;
+        for step in 0..FINE_STEPS {
+            if d12 >> step & 1 == 1 {
+                differences |= u64::from(d13) << (step << FINE_FIELD_BITS);
+            }
+        }
+        AdmittedSteps {
+            ratio: steps(self.ratio, ratio_reach),
+            differences,
+        }
+    }
+}
+
+/// Which stored fine values ([`FineOffsets::stored`]) one query triplet admits: the ratio steps
+/// it admits, and the frequency-difference pairs (bit `d12 · 8 + d13`, the stored value's low
+/// six bits) it admits. See [`FineOffsets::admitted`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AdmittedSteps {
+    ratio: u8,
+    differences: u64,
+}
+
+impl AdmittedSteps {
+    /// Whether the stored value `stored` is admitted.
+    pub(crate) fn admits(self, stored: u16) -> bool {
+        let ratio = stored >> FINE_RATIO_SHIFT;
+        let pair = stored & ((1 << FINE_RATIO_SHIFT) - 1);
+        ratio < FINE_STEPS && (self.ratio >> ratio) & 1 == 1 && (self.differences >> pair) & 1 == 1
+    }
 }
 
 /// The fingerprint of a recording: its landmarks in anchor order.
@@ -1157,6 +1203,50 @@ mod tests {
         let (stored, query) = stored_and_query(&triplet(3.2, -4.5, 2.5), &triplet(3.5, -4.5, 2.5));
         assert!(query[0].admits(stored, 40, &tolerance));
         assert!(!query[0].admits(stored, 100, &tolerance));
+    }
+
+    #[test]
+    fn admitted_steps_admit_exactly_what_admits_admits() {
+        // Every stored value, for query offsets across and beyond their cells (a neighbouring
+        // cell's lookup lies a little below 0 or past 32), short and long spans, the default
+        // tolerance and a narrow and a wide one.
+        let tolerances = [
+            FineTolerance::default(),
+            FineTolerance {
+                diff: 5.0,
+                jitter_frames: 0.5,
+            },
+            FineTolerance {
+                diff: 40.0,
+                jitter_frames: 6.0,
+            },
+        ];
+        let (mut compared, mut admitted) = (0, 0);
+        for tolerance in &tolerances {
+            for span in [3u16, 17, 40, 80, 127] {
+                for ratio in (-9i8..42).step_by(3) {
+                    for (d12, d13) in [(-6i8, 0i8), (0, 31), (7, 16), (15, -2), (33, 24), (38, 38)]
+                    {
+                        let offsets = FineOffsets { ratio, d12, d13 };
+                        let table = offsets.admitted(span, tolerance);
+                        for stored in 0..1u16 << FINE_BITS {
+                            assert_eq!(
+                                table.admits(stored),
+                                offsets.admits(stored, span, tolerance),
+                                "{offsets:?} span {span} stored {stored:#011b} {tolerance:?}"
+                            );
+                            compared += 1;
+                            admitted += usize::from(table.admits(stored));
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, 3 * 5 * 17 * 6 * 512);
+        assert!(
+            admitted > compared / 100 && admitted < compared / 2,
+            "{admitted}"
+        );
     }
 
     #[test]

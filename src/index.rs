@@ -55,6 +55,7 @@ use crate::spectrogram::{SpectrogramConfig, SpectrogramStream};
 
 use candidates::CandidateVote;
 use matching::{Hit, LineSearch};
+use rayon::prelude::*;
 use refine::ClipSignatures;
 use segment::{
     HASH_BITS, MAX_REFS_PER_SEGMENT, MAX_SEGMENT_FRAMES, MAX_SPAN, Posting, STOP_FRACTION, Segment,
@@ -604,8 +605,6 @@ impl Index {
         // The signatures of each reference that gave a match, read once for its edges and kept
         // for where two matches meet.
         let mut signatures_of: HashMap<String, Vec<u16>> = HashMap::new();
-        let mut vote = CandidateVote::default();
-        let mut near = Vec::new();
         for (segment_index, segment) in self.segments.iter().enumerate() {
             let file = &self.manifest.segments[segment_index].file;
             // Which live reference each local id of this segment is (removed ones stay None).
@@ -628,39 +627,20 @@ impl Index {
                 search: &search,
                 fine: segment.postings() > self.fine_filter_min_postings,
             };
-            for_each_reference_hits(&lookup, fingerprint, budget, |local, list| {
-                let Some(entry) = live[local] else { return };
-                let ref_frames = segment.ref_frames(local);
-                // The line search only where a cheap vote finds far more hits than chance.
-                vote.select(&list, clip_frames, ref_frames, &search, &mut near);
-                if near.is_empty() {
-                    return;
+            let reference_search = ReferenceSearch {
+                segment,
+                search: &search,
+                clip,
+                clip_frames,
+                frame_s,
+            };
+            for_each_reference_hits(&lookup, fingerprint, budget, |first, lists| {
+                // Each reference is searched on its own; their findings are taken in reference
+                // order, as one thread would make them.
+                for found in reference_search.each(first, lists, &live) {
+                    matches.extend(found.matches);
+                    signatures_of.insert(found.name, found.signatures);
                 }
-                let mut runs = matching::find_runs(
-                    std::mem::take(&mut near),
-                    list.len(),
-                    clip_frames,
-                    ref_frames,
-                    &search,
-                );
-                if runs.is_empty() {
-                    return;
-                }
-                let signatures = segment.signatures(local);
-                let log10_lines = search.lines_tested(clip_frames, ref_frames).log10();
-                for run in &mut runs {
-                    if refine_run(run, clip, &signatures, &search) {
-                        // The signatures along the line are evidence of their own: a piece with
-                        // too few landmarks for its length can still agree in hundreds of bits.
-                        let by_signatures =
-                            refine::signature_log10_chance(run, clip, &signatures) + log10_lines;
-                        run.log10_chance = run.log10_chance.min(by_signatures.min(0.0));
-                    }
-                }
-                for run in join_collinear(runs, &search) {
-                    matches.push(Match::from_run(&run, frame_s, &entry.name, false));
-                }
-                signatures_of.insert(entry.name.clone(), signatures);
             });
         }
         matches.sort_by(Match::strongest_first);
@@ -836,6 +816,97 @@ const MAX_QUERY_HITS: u64 = 1 << 24;
 /// that matches.)
 const FINE_FILTER_MIN_POSTINGS: usize = 20_000_000;
 
+/// What one segment's references are searched with, once their hits are collected.
+struct ReferenceSearch<'a> {
+    segment: &'a Segment,
+    search: &'a LineSearch,
+    clip: ClipSignatures<'a>,
+    clip_frames: u32,
+    frame_s: f64,
+}
+
+/// The matches found in one reference, and its signatures (read for its edges, kept for where
+/// two matches meet).
+struct ReferenceFound {
+    name: String,
+    matches: Vec<Match>,
+    signatures: Vec<u16>,
+}
+
+impl ReferenceSearch<'_> {
+    /// Searches the references `first`, `first + 1`, … whose whole hits are `lists`, on the
+    /// threads of the current rayon pool, and returns what each live one gave, in reference
+    /// order.
+    fn each(
+        &self,
+        first: usize,
+        lists: PartedHits,
+        live: &[Option<&IndexEntry>],
+    ) -> Vec<ReferenceFound> {
+        // A few references per job: each job allocates its vote.
+        let per_job = lists.len().div_ceil(4 * rayon::current_num_threads());
+        let found: Vec<Option<ReferenceFound>> = lists
+            .into_par_iter()
+            .enumerate()
+            .with_min_len(per_job)
+            .map_init(
+                || (CandidateVote::default(), Vec::new()),
+                |(vote, near), (offset, list)| {
+                    let local = first + offset;
+                    let entry = live.get(local).copied().flatten()?;
+                    self.one(local, entry, &list, vote, near)
+                },
+            )
+            .collect();
+        found.into_iter().flatten().collect()
+    }
+
+    /// The matches of one reference (local id `local`) from its whole hits `list`, or `None`
+    /// when no run is found.
+    fn one(
+        &self,
+        local: usize,
+        entry: &IndexEntry,
+        list: &[Vec<Hit>],
+        vote: &mut CandidateVote,
+        near: &mut Vec<Hit>,
+    ) -> Option<ReferenceFound> {
+        let (search, clip, clip_frames) = (self.search, self.clip, self.clip_frames);
+        let ref_frames = self.segment.ref_frames(local);
+        // The line search only where a cheap vote finds far more hits than chance.
+        vote.select_parts(list, clip_frames, ref_frames, search, near);
+        if near.is_empty() {
+            return None;
+        }
+        let hits = list.iter().map(Vec::len).sum();
+        let mut runs =
+            matching::find_runs(std::mem::take(near), hits, clip_frames, ref_frames, search);
+        if runs.is_empty() {
+            return None;
+        }
+        let signatures = self.segment.signatures(local);
+        let log10_lines = search.lines_tested(clip_frames, ref_frames).log10();
+        for run in &mut runs {
+            if refine_run(run, clip, &signatures, search) {
+                // The signatures along the line are evidence of their own: a piece with too few
+                // landmarks for its length can still agree in hundreds of bits.
+                let by_signatures =
+                    refine::signature_log10_chance(run, clip, &signatures) + log10_lines;
+                run.log10_chance = run.log10_chance.min(by_signatures.min(0.0));
+            }
+        }
+        let matches = join_collinear(runs, search)
+            .iter()
+            .map(|run| Match::from_run(run, self.frame_s, &entry.name, false))
+            .collect();
+        Some(ReferenceFound {
+            name: entry.name.clone(),
+            matches,
+            signatures,
+        })
+    }
+}
+
 /// What a query looks hashes up in: one segment, skipping the index's stop list, keeping the
 /// spans `search` allows.
 struct Lookup<'a> {
@@ -855,12 +926,23 @@ struct Lookup<'a> {
 /// window.
 fn for_each_posting(
     lookup: &Lookup<'_>,
-    fingerprint: &Fingerprint,
+    landmarks: &[Landmark],
     mut found: impl FnMut(&Landmark, u16, u32, u8),
 ) {
     let mut last = None;
     let mut ranges = Vec::new();
-    for l in &fingerprint.landmarks {
+    let mut buckets = Vec::with_capacity(LOOKAHEAD_LANDMARKS);
+    let mut touched = 0u8;
+    for (i, l) in landmarks.iter().enumerate() {
+        if i % LOOKAHEAD_LANDMARKS == 0 {
+            // Start reading the next landmarks' buckets together (see `LOOKAHEAD_LANDMARKS`).
+            let ahead = &landmarks[i..landmarks.len().min(i + LOOKAHEAD_LANDMARKS)];
+            buckets.clear();
+            buckets.extend(ahead.iter().map(|l| lookup.segment.bucket_range(l.hash)));
+            for &bucket in &buckets {
+                touched ^= lookup.segment.touch_postings(bucket, LOOKAHEAD_LINES);
+            }
+        }
         // Unfiltered, two triplets of one hash, anchor and span find the same postings; filtered,
         // their fine offsets may differ.
         let fine = if lookup.fine {
@@ -886,6 +968,9 @@ fn for_each_posting(
         let Some((first_step, last_step)) = steps else {
             continue;
         };
+        let admitted = lookup
+            .fine
+            .then(|| l.fine.admitted(l.span_frames, tolerance));
         // Per span that fits, the keys of the ratio steps that may be admitted: a bucket is
         // ordered by span, then ratio step (see `segment::Posting`).
         ranges.clear();
@@ -897,13 +982,28 @@ fn for_each_posting(
         lookup
             .segment
             .lookup_keys(l.hash, &ranges, |span, fine, at| {
-                if !lookup.fine || l.fine.admits(fine, l.span_frames, tolerance) {
+                if admitted.is_none_or(|a| a.admits(fine)) {
                     let (local, frame) = lookup.segment.locate(at);
                     found(l, local, frame, span);
                 }
             });
     }
+    // The bytes read ahead are used only for their loads; keep them from being optimised away.
+    std::hint::black_box(touched);
 }
+
+/// Landmarks whose buckets [`for_each_posting`] reads ahead together before looking them up: a
+/// lookup's time is its cache misses (the bucket's bounds, then its postings in a file of
+/// hundreds of megabytes), and loads that do not depend on each other overlap, so the misses of
+/// 32 lookups cost about what one does when waited for one by one. Safe code has no prefetch
+/// instruction, so each is a real load of a byte of each cache line. The 10-minute clip
+/// against the 100 h bench archive: 16, 32 and 64 landmarks saved about the same, a fifth of
+/// the lookups' time (`benches/README.md`, session 15).
+const LOOKAHEAD_LANDMARKS: usize = 32;
+/// Cache lines of a bucket's postings read ahead (64 bytes each): a bucket of the 100 h bench
+/// archive holds about 200 postings of 6 bytes where a query looks (the buckets of common
+/// hashes are the ones most looked up), about 19 lines.
+const LOOKAHEAD_LINES: usize = 32;
 
 /// What one lookup pass over a segment gathered: the hits of a leading part of the references
 /// asked for, and how many hits each of them has.
@@ -922,61 +1022,172 @@ struct Collected {
 /// query over the budget read the segment once more than now.)
 fn collect_hits(
     lookup: &Lookup<'_>,
-    fingerprint: &Fingerprint,
+    landmarks: &[Landmark],
     locals: std::ops::Range<usize>,
     budget: u64,
 ) -> Collected {
-    let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); locals.len()];
-    let mut counts = vec![0u64; locals.len()];
-    let mut kept = 0u64;
-    for_each_posting(lookup, fingerprint, |l, local, frame, span| {
+    let mut gathering = Gathering {
+        hits: vec![Vec::new(); locals.len()],
+        counts: vec![0u64; locals.len()],
+        first: locals.start,
+        kept: 0,
+        budget,
+    };
+    // The first sixteenth of the landmarks says how many hits each reference will gather: its
+    // list is then given room for them at once (and a quarter more), instead of growing by
+    // doubling, each time copied into new memory the kernel must first map and clear (a fifth
+    // of a 10-minute query against the 100 h bench archive went there). Room not used is
+    // address space, never touched.
+    let head = landmark_parts(landmarks, HEAD_PARTS)
+        .first()
+        .map_or(0, |head| head.len());
+    let (head, rest) = landmarks.split_at(head);
+    for_each_posting(lookup, head, |l, local, frame, span| {
+        gathering.add(l, local, frame, span);
+    });
+    if !rest.is_empty() && !head.is_empty() {
+        let scale = landmarks.len() as f64 / head.len() as f64 * 1.25;
+        for list in &mut gathering.hits {
+            let expected = (list.len() as f64 * scale) as usize;
+            list.reserve_exact(expected.saturating_sub(list.len()));
+        }
+    }
+    for_each_posting(lookup, rest, |l, local, frame, span| {
+        gathering.add(l, local, frame, span);
+    });
+    Collected {
+        hits: gathering.hits,
+        counts: gathering.counts,
+    }
+}
+
+/// [`collect_hits`] gauges each reference's hits on the first of this many parts of the clip's
+/// landmarks.
+const HEAD_PARTS: usize = 16;
+
+/// The hits of one lookup pass as they are gathered (see [`collect_hits`]).
+struct Gathering {
+    /// The hits of references `first`, `first + 1`, … still kept whole.
+    hits: Vec<Vec<Hit>>,
+    /// The hits of every reference of the pass, counted.
+    counts: Vec<u64>,
+    first: usize,
+    kept: u64,
+    budget: u64,
+}
+
+impl Gathering {
+    fn add(&mut self, l: &Landmark, local: u16, frame: u32, span: u8) {
         let Some(i) = usize::from(local)
-            .checked_sub(locals.start)
-            .filter(|&i| i < counts.len())
+            .checked_sub(self.first)
+            .filter(|&i| i < self.counts.len())
         else {
             return;
         };
-        counts[i] += 1;
-        if i >= hits.len() {
+        self.counts[i] += 1;
+        let Some(list) = self.hits.get_mut(i) else {
             return;
-        }
-        hits[i].push(Hit {
+        };
+        list.push(Hit {
             tq: l.frame,
             sq: l.span_frames,
             tr: frame,
             sr: u16::from(span),
         });
-        kept += 1;
-        while kept > budget {
-            let Some(given_up) = hits.pop() else { break };
-            kept -= given_up.len() as u64;
+        self.kept += 1;
+        while self.kept > self.budget {
+            let Some(given_up) = self.hits.pop() else {
+                break;
+            };
+            self.kept -= given_up.len() as u64;
         }
-    });
-    Collected { hits, counts }
+    }
 }
 
-/// Calls `each(local, hits)` with the whole hits of each reference of the segment, in order,
-/// holding at most about `budget` hits at once: all of them when they fit (one pass), else
-/// groups of consecutive references that do, each collected in a pass of its own, so memory
-/// stays bounded whatever the clip's length and the archive's size.
+/// The whole hits of consecutive references gathered on several threads: for each reference,
+/// its hits in consecutive parts of the clip, one list per part (in clip order one after
+/// another).
+type PartedHits = Vec<Vec<Vec<Hit>>>;
+
+/// [`collect_hits`] over the clip's landmarks cut into `parts` consecutive parts (one per thread
+/// of the current rayon pool), each part's lookups on a thread of its own with an equal share of
+/// `budget`: the same hits in the same order as one pass over all landmarks, each reference's
+/// held in one list per part (the parts are cut where the anchor frame changes, so no landmark
+/// a part skips as a repeat of the one before is looked up twice); only the leading references
+/// kept whole may be fewer. Lookups are bound by memory latency, not bandwidth, so two threads
+/// read about twice as many buckets in the same time (session 8 found no gain in the same cut
+/// with one list per reference joined after: copying the lists and more passes over the
+/// budget ate it).
+fn collect_hits_in_parts(
+    lookup: &Lookup<'_>,
+    landmarks: &[Landmark],
+    locals: std::ops::Range<usize>,
+    budget: u64,
+    parts: usize,
+) -> (PartedHits, Vec<u64>) {
+    let parts = landmark_parts(landmarks, parts);
+    let share = budget / parts.len() as u64;
+    let collected: Vec<Collected> = parts
+        .into_par_iter()
+        .map(|part| collect_hits(lookup, part, locals.clone(), share))
+        .collect();
+    let kept = collected.iter().map(|c| c.hits.len()).min().unwrap_or(0);
+    let mut counts = vec![0u64; locals.len()];
+    let mut hits: PartedHits = (0..kept).map(|_| Vec::new()).collect();
+    for part in collected {
+        for (into, from) in counts.iter_mut().zip(&part.counts) {
+            *into += from;
+        }
+        for (reference, list) in hits.iter_mut().zip(part.hits) {
+            reference.push(list);
+        }
+    }
+    (hits, counts)
+}
+
+/// `landmarks` (in anchor order) cut into at most `parts` consecutive slices of about equal
+/// length, each cut where the anchor frame changes; never an empty slice, one slice for no
+/// landmarks.
+fn landmark_parts(landmarks: &[Landmark], parts: usize) -> Vec<&[Landmark]> {
+    let mut slices = Vec::new();
+    let mut rest = landmarks;
+    for left in (2..=parts.max(1)).rev() {
+        let mut cut = rest.len() / left;
+        while cut > 0 && cut < rest.len() && rest[cut].frame == rest[cut - 1].frame {
+            cut += 1;
+        }
+        if cut == 0 || cut >= rest.len() {
+            continue;
+        }
+        let (head, tail) = rest.split_at(cut);
+        slices.push(head);
+        rest = tail;
+    }
+    slices.push(rest);
+    slices
+}
+
+/// Calls `each(first, lists)` with the whole hits of consecutive references of the segment,
+/// `lists[i]` those of reference `first + i` (in parts, see [`collect_hits_in_parts`]), in
+/// reference order, holding at most about `budget` hits at once: all of them when they fit (one
+/// pass), else groups of consecutive references that do, each collected in a pass of its own,
+/// so memory stays bounded whatever the clip's length and the archive's size.
 fn for_each_reference_hits(
     lookup: &Lookup<'_>,
     fingerprint: &Fingerprint,
     budget: u64,
-    mut each: impl FnMut(usize, Vec<Hit>),
+    mut each: impl FnMut(usize, PartedHits),
 ) {
-    let first_pass = collect_hits(lookup, fingerprint, 0..lookup.segment.refs(), budget);
-    let kept = first_pass.hits.len();
-    for (local, list) in first_pass.hits.into_iter().enumerate() {
-        each(local, list);
-    }
-    for range in hit_groups(&first_pass.counts[kept..], budget) {
+    let (landmarks, threads) = (&fingerprint.landmarks, rayon::current_num_threads());
+    let (first_pass, counts) =
+        collect_hits_in_parts(lookup, landmarks, 0..lookup.segment.refs(), budget, threads);
+    let kept = first_pass.len();
+    each(0, first_pass);
+    for range in hit_groups(&counts[kept..], budget) {
         let range = kept + range.start..kept + range.end;
         let first = range.start;
-        let collected = collect_hits(lookup, fingerprint, range, u64::MAX);
-        for (offset, list) in collected.hits.into_iter().enumerate() {
-            each(first + offset, list);
-        }
+        let (hits, _) = collect_hits_in_parts(lookup, landmarks, range, u64::MAX, threads);
+        each(first, hits);
     }
 }
 
@@ -1686,7 +1897,8 @@ mod tests {
                     search: &LineSearch::default(),
                     fine,
                 };
-                let counts = collect_hits(&lookup, &fingerprint, 0..segment.refs(), 0).counts;
+                let counts =
+                    collect_hits(&lookup, &fingerprint.landmarks, 0..segment.refs(), 0).counts;
                 total += index
                     .list()
                     .iter()
@@ -1723,6 +1935,61 @@ mod tests {
     }
 
     #[test]
+    fn hits_collected_in_parts_are_those_of_one_pass_in_the_same_order() {
+        let (mut index, dir, clip) = index_and_two_piece_clip("query-parts", 0.01);
+        let fingerprint = fingerprint_audio(&clip, index.settings(), true).expect("fingerprints");
+        let _ = fs::remove_dir_all(&dir);
+        let landmarks = &fingerprint.landmarks;
+        // Parts are cut where the anchor frame changes, cover every landmark, none is empty.
+        for parts in 1..=5 {
+            let cut = landmark_parts(landmarks, parts);
+            assert_eq!(cut.len(), parts);
+            assert_eq!(cut.concat(), *landmarks);
+            for pair in cut.windows(2) {
+                assert_ne!(
+                    pair[0].last().map(|l| l.frame),
+                    pair[1].first().map(|l| l.frame)
+                );
+            }
+        }
+        assert_eq!(landmark_parts(&[], 3), vec![&[] as &[Landmark]]);
+        for fine_filter_min_postings in [0, usize::MAX] {
+            index.fine_filter_min_postings = fine_filter_min_postings;
+            let segment = index
+                .segments
+                .iter()
+                .max_by_key(|s| s.refs())
+                .expect("a segment");
+            assert!(segment.refs() >= 2);
+            let lookup = Lookup {
+                segment,
+                stop: &index.stop,
+                search: &LineSearch::default(),
+                fine: segment.postings() > index.fine_filter_min_postings,
+            };
+            let whole = collect_hits(&lookup, landmarks, 0..segment.refs(), u64::MAX);
+            assert!(whole.hits.iter().all(|list| !list.is_empty()));
+            for parts in 1..=3 {
+                let (hits, counts) =
+                    collect_hits_in_parts(&lookup, landmarks, 0..segment.refs(), u64::MAX, parts);
+                assert_eq!(counts, whole.counts);
+                let joined: Vec<Vec<Hit>> = hits.iter().map(|lists| lists.concat()).collect();
+                assert_eq!(joined, whole.hits, "{parts} parts");
+                // With a budget only the leading references fit: those kept are whole.
+                let budget = whole.counts[0] + whole.counts[1] / 2;
+                let (hits, counts) =
+                    collect_hits_in_parts(&lookup, landmarks, 0..segment.refs(), budget, parts);
+                assert_eq!(counts, whole.counts);
+                assert!(hits.len() < segment.refs());
+                assert!(parts > 1 || hits.len() == 1);
+                for (lists, list) in hits.iter().zip(&whole.hits) {
+                    assert_eq!(lists.concat(), *list);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_query_in_passes_over_groups_of_references_finds_what_one_pass_finds() {
         let (index, dir, clip) = index_and_two_piece_clip("query-passes", 0.0);
         let fingerprint = fingerprint_audio(&clip, index.settings(), true).expect("fingerprints");
@@ -1738,7 +2005,7 @@ mod tests {
                     search: &LineSearch::default(),
                     fine: true,
                 };
-                let collected = collect_hits(&lookup, &fingerprint, 0..segment.refs(), 0);
+                let collected = collect_hits(&lookup, &fingerprint.landmarks, 0..segment.refs(), 0);
                 assert!(collected.hits.is_empty());
                 collected.counts
             })

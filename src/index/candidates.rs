@@ -51,9 +51,15 @@
 //! all hits and on the selected ones): the asserted runs were the same except two runs of about
 //! half a second (below `SHORTEST_RUN_S`), one of them a false match.
 //!
-//! Counters live in a table indexed directly when the grid fits [`MAX_TABLE_CELLS`]; beyond that
-//! (a clip of hours against a reference of hours) cells share counters and count hits instead of
-//! anchors, which can only add to a count: more regions, none lost, and memory stays bounded.
+//! Counters live in a ring of [`RING_ROWS`] rows, one per clip window, each holding every
+//! offset bin: hits come in clip order, so a window's row is complete once a later window
+//! opens, its boxes are read when the row after it is complete too, and its counters are zeroed
+//! and the row reused once no box reads it. (Until session 15 the table held every window,
+//! 16 MiB for a 10-minute clip against an hour of reference: each reference's votes missed the
+//! cache at almost every hit, a fifth of a long query's time. The ring's few rows stay in the
+//! core's cache.) Beyond [`MAX_TABLE_CELLS`] counters (a reference of over 200 hours) bins share
+//! counters and count hits instead of anchors, which can only add to a count: more regions,
+//! none lost, and memory stays bounded.
 #![forbid(unsafe_code)]
 
 use super::matching::{Hit, LineSearch, log10_poisson_tail};
@@ -73,11 +79,11 @@ const CHANCE_CANDIDATES: f64 = 0.01;
 /// The shortest run whose assertion the threshold guarantees (seconds): half the issue's
 /// shortest piece of 2 s, as the edges of a short piece in noise lose their anchors first.
 const SHORTEST_RUN_S: f64 = 1.0;
-/// Most cell counters (16 MiB of `u32`); a larger grid shares them.
+/// Most cell counters (16 MiB of `u32`); a larger ring shares them.
 const MAX_TABLE_CELLS: usize = 1 << 22;
-/// Counters cleared in the time of one scattered write (`fill` against a loop over the hits;
-/// measured on the query benchmark, roughly).
-const SCATTERED_WRITE_COUNTERS: usize = 32;
+/// Clip windows whose counters are held at once: a box reads its cell's row and the rows on
+/// both sides, and one more row fills while they are read.
+const RING_ROWS: u64 = 4;
 /// A counter holds the anchors counted in its high half and the low 16 bits of the last anchor
 /// counted in its low half (hits come in clip order, so an anchor's hits follow each other; two
 /// anchors of one cell are less than a window apart, so 16 bits tell them apart).
@@ -102,6 +108,7 @@ impl CandidateVote {
     /// across them, plus the line search's neighbourhood (see the module docs). `near` stays
     /// empty when no box is. `hits` are those whose spans fit a speed searched, as
     /// `collect_hits` gives them.
+    #[cfg(test)]
     pub(crate) fn select(
         &mut self,
         hits: &[Hit],
@@ -110,12 +117,26 @@ impl CandidateVote {
         search: &LineSearch,
         near: &mut Vec<Hit>,
     ) {
+        self.select_parts(&[hits], clip_frames, ref_frames, search, near);
+    }
+
+    /// [`CandidateVote::select`] for hits held in consecutive parts (`parts` one after another
+    /// are the reference's hits in clip order), as a query collects them on several threads.
+    pub(crate) fn select_parts<H: AsRef<[Hit]>>(
+        &mut self,
+        parts: &[H],
+        clip_frames: u32,
+        ref_frames: u32,
+        search: &LineSearch,
+        near: &mut Vec<Hit>,
+    ) {
         near.clear();
-        if hits.len() < search.min_support {
+        let hits = || parts.iter().flat_map(|part| part.as_ref());
+        let voting: usize = parts.iter().map(|part| part.as_ref().len()).sum();
+        if voting < search.min_support {
             return;
         }
         // Every hit votes: its spans fit a speed searched (`collect_hits` keeps no other).
-        let voting = hits.len();
         let windows = u64::from(clip_frames / WINDOW_FRAMES) + 1;
         // Offsets tr − tq lie in (−clip, ref]; shifted by the clip length they are ≥ 0.
         let bins = u64::from(ref_frames.saturating_add(clip_frames) / OFFSET_BIN_FRAMES) + 1;
@@ -123,16 +144,19 @@ impl CandidateVote {
         let columns = bins + 1;
         let grid = (windows + 1) * columns;
         let threshold = threshold(voting, grid, clip_frames, ref_frames, search);
-        let slots = usize::try_from(grid)
-            .unwrap_or(usize::MAX)
-            .min(MAX_TABLE_CELLS)
-            .next_power_of_two();
-        let exact = slots as u64 >= grid;
-        let mask = slots - 1;
-        if self.cells.len() < slots {
-            self.cells.resize(slots, 0);
+        // The counters of the last RING_ROWS clip windows voted in, one row of `width` each:
+        // exact when a row holds every offset bin, else bins share counters.
+        let exact = columns.saturating_mul(RING_ROWS) <= MAX_TABLE_CELLS as u64;
+        let width = if exact {
+            columns
+        } else {
+            (MAX_TABLE_CELLS / RING_ROWS as usize) as u64
+        };
+        let ring = (RING_ROWS * width) as usize;
+        if self.cells.len() < ring {
+            self.cells.resize(ring, 0);
         }
-        let cells = &mut self.cells[..slots];
+        let cells = &mut self.cells[..ring];
         // A box past the threshold has a cell with at least a quarter of it.
         let quarter = threshold.div_ceil(4) as u32;
         let cell_of = |h: &Hit| {
@@ -142,10 +166,64 @@ impl CandidateVote {
             let bin = (offset.max(0) as u64 / u64::from(OFFSET_BIN_FRAMES)).min(bins - 1);
             (window, bin)
         };
-        let slot_of = |window: u64, bin: u64| (window * columns + bin) as usize & mask;
+        let slot_of = |window: u64, bin: u64| {
+            let column = if exact { bin } else { bin & (width - 1) };
+            ((window % RING_ROWS) * width + column) as usize
+        };
+        // A line through a box reaches at most this far from it, in offset, within the clip
+        // windows its region spans; find_runs then looks this much further for its control
+        // region.
+        let reach = 2 * u64::from(REGION_WINDOWS) + 2;
+        let margin = (search.max_speed_deviation * (reach * u64::from(WINDOW_FRAMES)) as f64
+            + search.neighbourhood_frames())
+        .ceil() as i64;
+        // The boxes holding each of `full`'s cells, read once the rows on both sides of the
+        // cell's are complete; each past the threshold marks its region.
+        let boxes = |cells: &[u32], full: &[(u64, u64)], regions: &mut Vec<(u64, i64, i64)>| {
+            let count_at = |window: u64, bin: u64| cells[slot_of(window, bin)] >> LAST_ANCHOR_BITS;
+            for &(window, bin) in full {
+                // The four boxes holding this cell: first window and first bin one back or here.
+                for first_window in window.saturating_sub(1)..=window {
+                    for first_bin in bin.saturating_sub(1)..=bin {
+                        let anchors = count_at(first_window, first_bin) as usize
+                            + count_at(first_window + 1, first_bin) as usize
+                            + count_at(first_window, first_bin + 1) as usize
+                            + count_at(first_window + 1, first_bin + 1) as usize;
+                        if anchors >= threshold {
+                            let lo = first_bin as i64 * i64::from(OFFSET_BIN_FRAMES)
+                                - i64::from(clip_frames);
+                            let hi = lo + 2 * i64::from(OFFSET_BIN_FRAMES);
+                            let last =
+                                (first_window + 1 + u64::from(REGION_WINDOWS)).min(windows - 1);
+                            for w in first_window.saturating_sub(u64::from(REGION_WINDOWS))..=last {
+                                regions.push((w, lo - margin, hi + margin));
+                            }
+                        }
+                    }
+                }
+            }
+        };
         self.full.clear();
-        for h in hits {
+        self.regions.clear();
+        // Hits come in clip order, so windows only grow: when a hit opens window `w`, the rows
+        // before it are complete, the boxes of full cells up to `w − 2` can be read, and the
+        // rows up to `w − 3` are read no more and are zeroed (their hits' cells, walked by
+        // `trailing`) before row `w` takes their place in the ring. Out of order (not from a
+        // query), counts mix but every counter is still zeroed at the end.
+        let (mut open, mut read) = (0u64, 0usize);
+        let mut trailing = hits().peekable();
+        for h in hits() {
             let (window, bin) = cell_of(h);
+            if window > open {
+                let ready = self.full[read..].partition_point(|&(w, _)| w + 2 <= window);
+                boxes(cells, &self.full[read..read + ready], &mut self.regions);
+                read += ready;
+                while let Some(old) = trailing.next_if(|old| cell_of(old).0 + 3 <= window) {
+                    let (w, b) = cell_of(old);
+                    cells[slot_of(w, b)] = 0;
+                }
+                open = window;
+            }
             let cell = &mut cells[slot_of(window, bin)];
             let last = h.tq & ((1 << LAST_ANCHOR_BITS) - 1);
             let count = *cell >> LAST_ANCHOR_BITS;
@@ -159,46 +237,11 @@ impl CandidateVote {
                 self.full.push((window, bin));
             }
         }
-        let count_at = |cells: &[u32], window: u64, bin: u64| {
-            cells[slot_of(window, bin)] as usize >> LAST_ANCHOR_BITS
-        };
-        // A line through a box reaches at most this far from it, in offset, within the clip
-        // windows its region spans; find_runs then looks this much further for its control
-        // region.
-        let reach = 2 * u64::from(REGION_WINDOWS) + 2;
-        let margin = (search.max_speed_deviation * (reach * u64::from(WINDOW_FRAMES)) as f64
-            + search.neighbourhood_frames())
-        .ceil() as i64;
-        self.regions.clear();
-        for &(window, bin) in &self.full {
-            // The four boxes holding this cell: first window and first bin one back or here.
-            for first_window in window.saturating_sub(1)..=window {
-                for first_bin in bin.saturating_sub(1)..=bin {
-                    let anchors = count_at(cells, first_window, first_bin)
-                        + count_at(cells, first_window + 1, first_bin)
-                        + count_at(cells, first_window, first_bin + 1)
-                        + count_at(cells, first_window + 1, first_bin + 1);
-                    if anchors >= threshold {
-                        let lo = first_bin as i64 * i64::from(OFFSET_BIN_FRAMES)
-                            - i64::from(clip_frames);
-                        let hi = lo + 2 * i64::from(OFFSET_BIN_FRAMES);
-                        let last = (first_window + 1 + u64::from(REGION_WINDOWS)).min(windows - 1);
-                        for w in first_window.saturating_sub(u64::from(REGION_WINDOWS))..=last {
-                            self.regions.push((w, lo - margin, hi + margin));
-                        }
-                    }
-                }
-            }
-        }
-        // Zero the counters for the next reference: every hit's cell, or the whole table when
-        // that is cheaper (a scattered write costs about as much as clearing 32 counters).
-        if hits.len().saturating_mul(SCATTERED_WRITE_COUNTERS) < slots {
-            for h in hits {
-                let (window, bin) = cell_of(h);
-                cells[slot_of(window, bin)] = 0;
-            }
-        } else {
-            cells.fill(0);
+        boxes(cells, &self.full[read..], &mut self.regions);
+        // Zero the counters still set for the next reference.
+        for old in trailing {
+            let (w, b) = cell_of(old);
+            cells[slot_of(w, b)] = 0;
         }
         if self.regions.is_empty() {
             return;
@@ -215,7 +258,7 @@ impl CandidateVote {
         let starts: Vec<usize> = (0..=windows)
             .map(|w| merged.partition_point(|&(mw, _, _)| mw < w))
             .collect();
-        near.extend(hits.iter().filter(|h| {
+        near.extend(hits().filter(|h| {
             let w = u64::from(h.tq / WINDOW_FRAMES).min(windows - 1) as usize;
             let ranges = &merged[starts[w]..starts[w + 1]];
             let offset = i64::from(h.tr) - i64::from(h.tq);
@@ -420,11 +463,154 @@ mod tests {
         assert!(threshold(100, 20_000, CLIP, HOUR, &search) < n_assert);
     }
 
+    /// The selection rule read off its definition (module docs), with a map of every cell's
+    /// distinct anchors: every box of 2 × 2 cells, each holding at least the threshold marks
+    /// its region, and the hits inside the regions are selected, in their order.
+    fn select_by_definition(
+        hits: &[Hit],
+        clip: u32,
+        reference: u32,
+        search: &LineSearch,
+    ) -> Vec<Hit> {
+        use std::collections::{HashMap, HashSet};
+        let windows = u64::from(clip / WINDOW_FRAMES) + 1;
+        let bins = u64::from((reference + clip) / OFFSET_BIN_FRAMES) + 1;
+        let threshold = threshold(
+            hits.len(),
+            (windows + 1) * (bins + 1),
+            clip,
+            reference,
+            search,
+        );
+        let cell_of = |h: &Hit| {
+            let offset = i64::from(h.tr) - i64::from(h.tq) + i64::from(clip);
+            (
+                u64::from(h.tq / WINDOW_FRAMES).min(windows - 1),
+                (offset.max(0) as u64 / u64::from(OFFSET_BIN_FRAMES)).min(bins - 1),
+            )
+        };
+        let mut anchors: HashMap<(u64, u64), HashSet<u32>> = HashMap::new();
+        for h in hits {
+            anchors.entry(cell_of(h)).or_default().insert(h.tq);
+        }
+        let count = |w: u64, b: u64| anchors.get(&(w, b)).map_or(0, HashSet::len);
+        let reach = 2 * u64::from(REGION_WINDOWS) + 2;
+        let margin = (search.max_speed_deviation * (reach * u64::from(WINDOW_FRAMES)) as f64
+            + search.neighbourhood_frames())
+        .ceil() as i64;
+        let mut regions = Vec::new();
+        for &(w, b) in anchors.keys() {
+            for first_window in w.saturating_sub(1)..=w {
+                for first_bin in b.saturating_sub(1)..=b {
+                    let sum = count(first_window, first_bin)
+                        + count(first_window + 1, first_bin)
+                        + count(first_window, first_bin + 1)
+                        + count(first_window + 1, first_bin + 1);
+                    if sum >= threshold {
+                        let lo = first_bin as i64 * i64::from(OFFSET_BIN_FRAMES) - i64::from(clip);
+                        let hi = lo + 2 * i64::from(OFFSET_BIN_FRAMES);
+                        let last = (first_window + 1 + u64::from(REGION_WINDOWS)).min(windows - 1);
+                        for r in first_window.saturating_sub(u64::from(REGION_WINDOWS))..=last {
+                            regions.push((r, lo - margin, hi + margin));
+                        }
+                    }
+                }
+            }
+        }
+        hits.iter()
+            .filter(|h| {
+                let w = u64::from(h.tq / WINDOW_FRAMES).min(windows - 1);
+                let offset = i64::from(h.tr) - i64::from(h.tq);
+                regions
+                    .iter()
+                    .any(|&(r, lo, hi)| r == w && lo <= offset && offset < hi)
+            })
+            .copied()
+            .collect()
+    }
+
+    #[test]
+    fn the_ring_of_rows_selects_what_the_definition_selects_whole_or_in_parts() {
+        let search = LineSearch::default();
+        // Chance hits with pieces at several speeds and places, in clips of 30 s to 10 minutes
+        // (windows opening one by one, and gaps of many windows in the sparse cases).
+        let cases = [
+            (3_750, 4_000, vec![line(500, 900, 6, 1.0, 9_000.0)]),
+            (
+                75_000,
+                40_000,
+                vec![
+                    line(1_000, 2_000, 8, 0.95, 120_000.0),
+                    line(30_000, 30_400, 5, 1.04, 7_000.0),
+                    line(74_000, 74_990, 9, 1.0, 400_000.0),
+                ],
+            ),
+            (75_000, 400, vec![line(10_000, 10_300, 4, 1.0, 200_000.0)]),
+            // Many short pieces of 3 to 14 anchors, about the threshold: a count read from an
+            // incomplete or a reused row changes which of them are selected.
+            (
+                75_000,
+                40_000,
+                (0..150u32)
+                    .map(|j| {
+                        let from = j * 490 + 37 * (j % 7);
+                        let step = 20 + (j * 13) as usize % 70;
+                        line(from, from + 260, step, 1.0, f64::from(j * 2_900 + 1_000))
+                    })
+                    .collect(),
+            ),
+        ];
+        let mut vote = CandidateVote::default();
+        let mut selected_any = false;
+        for (case, (clip, chance, pieces)) in cases.into_iter().enumerate() {
+            let hits = in_clip_order(
+                [
+                    chance_hits(chance, clip, HOUR, 40 + case as u64),
+                    pieces.concat(),
+                ]
+                .concat(),
+            );
+            let expected = select_by_definition(&hits, clip, HOUR, &search);
+            if case < 3 {
+                assert!(pieces.iter().flatten().all(|h| expected.contains(h)));
+            } else {
+                // Some of the short pieces are selected, some not.
+                let kept = pieces.iter().filter(|p| expected.contains(&p[0])).count();
+                assert!(
+                    kept > 10 && kept < 140,
+                    "{kept} of 150 short pieces selected"
+                );
+            }
+            selected_any |= !expected.is_empty();
+            let mut near = Vec::new();
+            vote.select(&hits, clip, HOUR, &search, &mut near);
+            assert_eq!(near, expected, "case {case}");
+            // The same hits cut into consecutive parts, as the threads of a query hold them.
+            for cuts in [
+                vec![hits.len() / 2],
+                vec![1, hits.len() / 3, hits.len() - 1],
+            ] {
+                let mut parts = Vec::new();
+                let mut from = 0;
+                for cut in cuts.into_iter().chain([hits.len()]) {
+                    parts.push(&hits[from..cut]);
+                    from = cut;
+                }
+                vote.select_parts(&parts, clip, HOUR, &search, &mut near);
+                assert_eq!(near, expected, "case {case} in {} parts", parts.len());
+            }
+            // The vote leaves its counters at zero for the next reference.
+            assert!(vote.cells.iter().all(|&c| c == 0));
+        }
+        assert!(selected_any);
+    }
+
     #[test]
     fn select_with_shared_counters_still_keeps_a_piece() {
-        // A clip of 3 hours against a reference of 30 hours: the grid exceeds the table, so cells
-        // share counters; the piece must still be found, and the vote stays bounded.
-        let (clip, reference) = (1_350_000, 13_500_000);
+        // A clip of 3 hours against a reference of 400 hours: a row of every offset bin exceeds
+        // the table, so bins share counters; the piece must still be found, and the vote stays
+        // bounded.
+        let (clip, reference) = (1_350_000, 180_000_000);
         let search = LineSearch::default();
         let piece = line(700_000, 700_500, 10, 0.97, 5_000_000.0);
         let hits = in_clip_order([chance_hits(20_000, clip, reference, 5), piece.clone()].concat());

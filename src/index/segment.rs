@@ -708,6 +708,27 @@ impl Segment {
         }
     }
 
+    /// Where the postings of `hash` lie: positions `[start, end)` among the segment's postings
+    /// (empty for a hash out of range).
+    pub(crate) fn bucket_range(&self, hash: u32) -> (usize, usize) {
+        let h = hash as usize;
+        if h >= BUCKETS {
+            return (0, 0);
+        }
+        (self.bucket(h), self.bucket(h + 1))
+    }
+
+    /// Reads one byte of each cache line of the postings `[start, end)`, at most `max_lines`
+    /// lines from the start, and returns them folded together: loads that bring the lines into
+    /// the cache for a lookup that follows (see `index::LOOKAHEAD_LANDMARKS`).
+    pub(crate) fn touch_postings(&self, (start, end): (usize, usize), max_lines: usize) -> u8 {
+        let from = self.postings_at + POSTING_BYTES * start;
+        let to = (self.postings_at + POSTING_BYTES * end).min(from + 64 * max_lines);
+        self.map.get(from..to).map_or(0, |bytes| {
+            bytes.iter().step_by(64).fold(0, |acc, &b| acc ^ b)
+        })
+    }
+
     /// The reference (local id) and its own frame of a frame counted through the segment.
     pub(crate) fn locate(&self, at: u32) -> (u16, u32) {
         self.frames.locate(at)
