@@ -524,14 +524,14 @@ impl<'a> Analyzer<'a> {
         let base_name = Path::new(&input)
             .file_name()
             .map_or_else(|| input.clone(), |n| n.to_string_lossy().into_owned());
-        // The archive query and the search for copies inside the clip read the same fingerprint
-        // and nothing of each other: side by side on the rayon pool.
-        let (archived, within) = rayon::join(
-            || self.index.map(|index| index.query(fingerprint)),
-            || within_clip_matches(fingerprint, &base_name),
-        );
-        let mut matches = archived.transpose()?.unwrap_or_default();
-        matches.extend(within);
+        // One after the other: side by side (the query uses every thread anyway) a 3-hour clip
+        // held both searches' memory at once, 1.5 GB against 1.0 GB (benches/README.md,
+        // session 15).
+        let mut matches = match self.index {
+            Some(index) => index.query(fingerprint)?,
+            None => Vec::new(),
+        };
+        matches.extend(within_clip_matches(fingerprint, &base_name));
         matches.sort_by(Match::strongest_first);
         let boundaries = archive_boundaries(&matches, duration_s);
         let splices = fuse_splices(cues, &boundaries, self.config.splice_min_score);

@@ -605,6 +605,8 @@ impl Index {
         // The signatures of each reference that gave a match, read once for its edges and kept
         // for where two matches meet.
         let mut signatures_of: HashMap<String, Vec<u16>> = HashMap::new();
+        let mut vote = CandidateVote::default();
+        let mut near = Vec::new();
         for (segment_index, segment) in self.segments.iter().enumerate() {
             let file = &self.manifest.segments[segment_index].file;
             // Which live reference each local id of this segment is (removed ones stay None).
@@ -635,9 +637,7 @@ impl Index {
                 frame_s,
             };
             for_each_reference_hits(&lookup, fingerprint, budget, |first, lists| {
-                // Each reference is searched on its own; their findings are taken in reference
-                // order, as one thread would make them.
-                for found in reference_search.each(first, lists, &live) {
+                for found in reference_search.each(first, lists, &live, &mut vote, &mut near) {
                     matches.extend(found.matches);
                     signatures_of.insert(found.name, found.signatures);
                 }
@@ -834,31 +834,29 @@ struct ReferenceFound {
 }
 
 impl ReferenceSearch<'_> {
-    /// Searches the references `first`, `first + 1`, … whose whole hits are `lists`, on the
-    /// threads of the current rayon pool, and returns what each live one gave, in reference
-    /// order.
+    /// Searches the references `first`, `first + 1`, … whose whole hits are `lists` one after
+    /// another and returns what each live one gave, in reference order. (Searched on every
+    /// thread of the pool, the 10-minute clip against the 100 h bench archive took about 60 ms
+    /// less of about 800; not kept, so that a long query holds one reference's search at a time:
+    /// session 15 could not tell its effect on a 3-hour query's peak memory from the spread
+    /// between runs.)
     fn each(
         &self,
         first: usize,
         lists: PartedHits,
         live: &[Option<&IndexEntry>],
+        vote: &mut CandidateVote,
+        near: &mut Vec<Hit>,
     ) -> Vec<ReferenceFound> {
-        // A few references per job: each job allocates its vote.
-        let per_job = lists.len().div_ceil(4 * rayon::current_num_threads());
-        let found: Vec<Option<ReferenceFound>> = lists
-            .into_par_iter()
+        lists
+            .into_iter()
             .enumerate()
-            .with_min_len(per_job)
-            .map_init(
-                || (CandidateVote::default(), Vec::new()),
-                |(vote, near), (offset, list)| {
-                    let local = first + offset;
-                    let entry = live.get(local).copied().flatten()?;
-                    self.one(local, entry, &list, vote, near)
-                },
-            )
-            .collect();
-        found.into_iter().flatten().collect()
+            .filter_map(|(offset, list)| {
+                let local = first + offset;
+                let entry = live.get(local).copied().flatten()?;
+                self.one(local, entry, &list, vote, near)
+            })
+            .collect()
     }
 
     /// The matches of one reference (local id `local`) from its whole hits `list`, or `None`
@@ -1007,6 +1005,7 @@ const LOOKAHEAD_LINES: usize = 32;
 
 /// What one lookup pass over a segment gathered: the hits of a leading part of the references
 /// asked for, and how many hits each of them has.
+#[cfg(test)]
 struct Collected {
     /// The hits of the first `hits.len()` references asked for, one list per reference, whole.
     hits: Vec<Vec<Hit>>,
@@ -1014,58 +1013,32 @@ struct Collected {
     counts: Vec<u64>,
 }
 
-/// The hits of the references `locals` of `segment`, in one lookup pass, keeping at most about
-/// `budget` of them: when the hits kept pass the budget, the last reference still kept is given
-/// up (its hits freed, only counted from then on), so the pass ends with the whole hits of the
-/// leading references that fit and the counts of all, for [`hit_groups`] to plan the passes of
-/// the rest. (Until session 7 a pass over the budget freed every hit and counted only, so a
-/// query over the budget read the segment once more than now.)
+/// The hits of the references `locals` of `segment`, in one lookup pass on the calling thread,
+/// keeping at most about `budget` of them (see [`Gathering`]).
+#[cfg(test)]
 fn collect_hits(
     lookup: &Lookup<'_>,
     landmarks: &[Landmark],
     locals: std::ops::Range<usize>,
     budget: u64,
 ) -> Collected {
-    let mut gathering = Gathering {
-        hits: vec![Vec::new(); locals.len()],
-        counts: vec![0u64; locals.len()],
-        first: locals.start,
-        kept: 0,
-        budget,
-    };
-    // The first sixteenth of the landmarks says how many hits each reference will gather: its
-    // list is then given room for them at once (and a quarter more), instead of growing by
-    // doubling, each time copied into new memory the kernel must first map and clear (a fifth
-    // of a 10-minute query against the 100 h bench archive went there). Room not used is
-    // address space, never touched.
-    let head = landmark_parts(landmarks, HEAD_PARTS)
-        .first()
-        .map_or(0, |head| head.len());
-    let (head, rest) = landmarks.split_at(head);
-    for_each_posting(lookup, head, |l, local, frame, span| {
-        gathering.add(l, local, frame, span);
-    });
-    if !rest.is_empty() && !head.is_empty() {
-        let scale = landmarks.len() as f64 / head.len() as f64 * 1.25;
-        for list in &mut gathering.hits {
-            let expected = (list.len() as f64 * scale) as usize;
-            list.reserve_exact(expected.saturating_sub(list.len()));
-        }
-    }
-    for_each_posting(lookup, rest, |l, local, frame, span| {
-        gathering.add(l, local, frame, span);
-    });
+    let mut gathering = Gathering::new(locals, budget, None);
+    gathering.gather(lookup, landmarks);
     Collected {
         hits: gathering.hits,
         counts: gathering.counts,
     }
 }
 
-/// [`collect_hits`] gauges each reference's hits on the first of this many parts of the clip's
-/// landmarks.
+/// Parts of the clip's landmarks gauge each reference's hits on the first of this many pieces
+/// of theirs (see [`collect_hits_in_parts`]).
 const HEAD_PARTS: usize = 16;
 
-/// The hits of one lookup pass as they are gathered (see [`collect_hits`]).
+/// The hits of one lookup pass as they are gathered: when the hits kept pass the budget, the
+/// last reference still kept is given up (its hits freed, only counted from then on), so the
+/// pass ends with the whole hits of the leading references that fit and the counts of all, for
+/// [`hit_groups`] to plan the passes of the rest. (Until session 7 a pass over the budget freed
+/// every hit and counted only, so a query over the budget read the segment once more than now.)
 struct Gathering {
     /// The hits of references `first`, `first + 1`, … still kept whole.
     hits: Vec<Vec<Hit>>,
@@ -1077,6 +1050,24 @@ struct Gathering {
 }
 
 impl Gathering {
+    /// A pass over the references `locals`, in `prepared` lists when given (one per reference).
+    fn new(locals: std::ops::Range<usize>, budget: u64, prepared: Option<Vec<Vec<Hit>>>) -> Self {
+        Gathering {
+            hits: prepared.unwrap_or_else(|| vec![Vec::new(); locals.len()]),
+            counts: vec![0; locals.len()],
+            first: locals.start,
+            kept: 0,
+            budget,
+        }
+    }
+
+    /// Looks up `landmarks` (the next ones of the clip, in order) and gathers their hits.
+    fn gather(&mut self, lookup: &Lookup<'_>, landmarks: &[Landmark]) {
+        for_each_posting(lookup, landmarks, |l, local, frame, span| {
+            self.add(l, local, frame, span);
+        });
+    }
+
     fn add(&mut self, l: &Landmark, local: u16, frame: u32, span: u8) {
         let Some(i) = usize::from(local)
             .checked_sub(self.first)
@@ -1109,40 +1100,105 @@ impl Gathering {
 /// another).
 type PartedHits = Vec<Vec<Vec<Hit>>>;
 
-/// [`collect_hits`] over the clip's landmarks cut into `parts` consecutive parts (one per thread
-/// of the current rayon pool), each part's lookups on a thread of its own with an equal share of
-/// `budget`: the same hits in the same order as one pass over all landmarks, each reference's
-/// held in one list per part (the parts are cut where the anchor frame changes, so no landmark
-/// a part skips as a repeat of the one before is looked up twice); only the leading references
-/// kept whole may be fewer. Lookups are bound by memory latency, not bandwidth, so two threads
-/// read about twice as many buckets in the same time (session 8 found no gain in the same cut
-/// with one list per reference joined after: copying the lists and more passes over the
-/// budget ate it).
+/// The hits of the references `locals` of the segment, over the clip's landmarks cut into
+/// `parts` consecutive parts (one per thread of the current rayon pool), each part's lookups on
+/// a thread of its own with an equal share of `budget` (see [`Gathering`]): the same hits in the
+/// same order as one pass over all landmarks, each reference's held in one list per part (the
+/// parts are cut where the anchor frame changes, so no landmark a part skips as a repeat of the
+/// one before is looked up twice); only the leading references kept whole may be fewer.
+/// Lookups are bound by memory latency, not bandwidth, so two threads read about twice as many
+/// buckets in the same time (session 8 found no gain in the same cut with one list per
+/// reference joined after: copying the lists and more passes over the budget ate it).
+///
+/// Every list is made on the calling thread, so that each pass's lists come from (and go back
+/// to) one allocator arena instead of one per pool thread, each keeping what it freed: from
+/// `room`, an
+/// earlier pass's counts of the same parts, when given; else each part first gathers the hits
+/// of the first sixteenth of its landmarks, which says how many each reference will gather,
+/// and its lists are given room for them at once (and a quarter more) instead of growing by
+/// doubling, each time copied into new memory the kernel must first map and clear (a fifth of
+/// a 10-minute query against the 100 h bench archive went there). Room not used is address
+/// space, never touched.
 fn collect_hits_in_parts(
     lookup: &Lookup<'_>,
     landmarks: &[Landmark],
     locals: std::ops::Range<usize>,
     budget: u64,
     parts: usize,
-) -> (PartedHits, Vec<u64>) {
+    room: Option<&[Vec<u64>]>,
+) -> PartsCollected {
     let parts = landmark_parts(landmarks, parts);
     let share = budget / parts.len() as u64;
-    let collected: Vec<Collected> = parts
-        .into_par_iter()
-        .map(|part| collect_hits(lookup, part, locals.clone(), share))
+    let sized = room.is_some_and(|room| room.len() == parts.len());
+    let mut gatherings: Vec<Gathering> = (0..parts.len())
+        .map(|part| {
+            let prepared = room.filter(|_| sized).map(|room| {
+                let lists = locals.clone().map(|local| {
+                    let counted = room[part].get(local).copied().unwrap_or(0);
+                    Vec::with_capacity(usize::try_from(counted).unwrap_or(0))
+                });
+                lists.collect()
+            });
+            Gathering::new(locals.clone(), share, prepared)
+        })
         .collect();
-    let kept = collected.iter().map(|c| c.hits.len()).min().unwrap_or(0);
+    let heads: Vec<usize> = parts
+        .iter()
+        .map(|part| {
+            let head = landmark_parts(part, HEAD_PARTS);
+            head.first().map_or(0, |head| head.len())
+        })
+        .collect();
+    gatherings
+        .par_iter_mut()
+        .zip(&parts)
+        .zip(&heads)
+        .for_each(|((gathering, part), &head)| gathering.gather(lookup, &part[..head]));
+    for ((gathering, part), &head) in gatherings.iter_mut().zip(&parts).zip(&heads) {
+        if !sized && head > 0 && head < part.len() {
+            let scale = part.len() as f64 / head as f64 * 1.25;
+            for list in &mut gathering.hits {
+                // A new list, not `reserve`: glibc's realloc keeps a block in its own arena.
+                let expected = (list.len() as f64 * scale) as usize;
+                let mut sized = Vec::with_capacity(expected.max(list.len()));
+                sized.extend_from_slice(list);
+                *list = sized;
+            }
+        }
+    }
+    gatherings
+        .par_iter_mut()
+        .zip(&parts)
+        .zip(&heads)
+        .for_each(|((gathering, part), &head)| gathering.gather(lookup, &part[head..]));
+    let kept = gatherings.iter().map(|g| g.hits.len()).min().unwrap_or(0);
     let mut counts = vec![0u64; locals.len()];
     let mut hits: PartedHits = (0..kept).map(|_| Vec::new()).collect();
-    for part in collected {
+    let mut part_counts = Vec::with_capacity(gatherings.len());
+    for part in gatherings {
         for (into, from) in counts.iter_mut().zip(&part.counts) {
             *into += from;
         }
         for (reference, list) in hits.iter_mut().zip(part.hits) {
             reference.push(list);
         }
+        part_counts.push(part.counts);
     }
-    (hits, counts)
+    PartsCollected {
+        hits,
+        counts,
+        part_counts,
+    }
+}
+
+/// What [`collect_hits_in_parts`] gathered.
+struct PartsCollected {
+    /// The whole hits of the leading references, in parts.
+    hits: PartedHits,
+    /// The hits of every reference asked for, counted.
+    counts: Vec<u64>,
+    /// The same, per part.
+    part_counts: Vec<Vec<u64>>,
 }
 
 /// `landmarks` (in anchor order) cut into at most `parts` consecutive slices of about equal
@@ -1179,15 +1235,16 @@ fn for_each_reference_hits(
     mut each: impl FnMut(usize, PartedHits),
 ) {
     let (landmarks, threads) = (&fingerprint.landmarks, rayon::current_num_threads());
-    let (first_pass, counts) =
-        collect_hits_in_parts(lookup, landmarks, 0..lookup.segment.refs(), budget, threads);
-    let kept = first_pass.len();
-    each(0, first_pass);
-    for range in hit_groups(&counts[kept..], budget) {
+    let all = 0..lookup.segment.refs();
+    let first_pass = collect_hits_in_parts(lookup, landmarks, all, budget, threads, None);
+    let kept = first_pass.hits.len();
+    each(0, first_pass.hits);
+    for range in hit_groups(&first_pass.counts[kept..], budget) {
         let range = kept + range.start..kept + range.end;
         let first = range.start;
-        let (hits, _) = collect_hits_in_parts(lookup, landmarks, range, u64::MAX, threads);
-        each(first, hits);
+        let room = Some(first_pass.part_counts.as_slice());
+        let pass = collect_hits_in_parts(lookup, landmarks, range, u64::MAX, threads, room);
+        each(first, pass.hits);
     }
 }
 
@@ -1969,21 +2026,32 @@ mod tests {
             };
             let whole = collect_hits(&lookup, landmarks, 0..segment.refs(), u64::MAX);
             assert!(whole.hits.iter().all(|list| !list.is_empty()));
+            let refs = segment.refs();
             for parts in 1..=3 {
-                let (hits, counts) =
-                    collect_hits_in_parts(&lookup, landmarks, 0..segment.refs(), u64::MAX, parts);
-                assert_eq!(counts, whole.counts);
-                let joined: Vec<Vec<Hit>> = hits.iter().map(|lists| lists.concat()).collect();
+                let all = collect_hits_in_parts(&lookup, landmarks, 0..refs, u64::MAX, parts, None);
+                assert_eq!(all.counts, whole.counts);
+                assert_eq!(all.part_counts.len(), parts);
+                let joined: Vec<Vec<Hit>> = all.hits.iter().map(|lists| lists.concat()).collect();
                 assert_eq!(joined, whole.hits, "{parts} parts");
                 // With a budget only the leading references fit: those kept are whole.
                 let budget = whole.counts[0] + whole.counts[1] / 2;
-                let (hits, counts) =
-                    collect_hits_in_parts(&lookup, landmarks, 0..segment.refs(), budget, parts);
-                assert_eq!(counts, whole.counts);
-                assert!(hits.len() < segment.refs());
-                assert!(parts > 1 || hits.len() == 1);
-                for (lists, list) in hits.iter().zip(&whole.hits) {
+                let first = collect_hits_in_parts(&lookup, landmarks, 0..refs, budget, parts, None);
+                assert_eq!(first.counts, whole.counts);
+                assert_eq!(first.part_counts, all.part_counts);
+                assert!(first.hits.len() < refs);
+                assert!(parts > 1 || first.hits.len() == 1);
+                for (lists, list) in first.hits.iter().zip(&whole.hits) {
                     assert_eq!(lists.concat(), *list);
+                }
+                // A later pass over the others, in lists sized from the first pass's counts:
+                // the same hits, each list filled to exactly its room.
+                let rest = first.hits.len()..refs;
+                let room = Some(first.part_counts.as_slice());
+                let pass = collect_hits_in_parts(&lookup, landmarks, rest, u64::MAX, parts, room);
+                assert_eq!(pass.hits.len(), refs - first.hits.len());
+                for (lists, list) in pass.hits.iter().zip(&whole.hits[first.hits.len()..]) {
+                    assert_eq!(lists.concat(), *list);
+                    assert!(lists.iter().all(|l| l.capacity() == l.len()));
                 }
             }
         }
