@@ -102,12 +102,7 @@ pub(crate) struct CandidateVote {
 }
 
 impl CandidateVote {
-    /// Puts into `near` (emptied first) the hits of one reference (`ref_frames` long; the clip is
-    /// `clip_frames` long) that lie in the region of a box far fuller than chance: every hit in
-    /// the clip windows around such a box whose offset `tr − tq` is within the drift of a line
-    /// across them, plus the line search's neighbourhood (see the module docs). `near` stays
-    /// empty when no box is. `hits` are those whose spans fit a speed searched, as
-    /// `collect_hits` gives them.
+    /// [`CandidateVote::select_parts`] with the hits in one list.
     #[cfg(test)]
     pub(crate) fn select(
         &mut self,
@@ -120,8 +115,13 @@ impl CandidateVote {
         self.select_parts(&[hits], clip_frames, ref_frames, search, near);
     }
 
-    /// [`CandidateVote::select`] for hits held in consecutive parts (`parts` one after another
-    /// are the reference's hits in clip order), as a query collects them on several threads.
+    /// Puts into `near` (emptied first) the hits of one reference (`ref_frames` long; the clip is
+    /// `clip_frames` long) that lie in the region of a box far fuller than chance: every hit in
+    /// the clip windows around such a box whose offset `tr − tq` is within the drift of a line
+    /// across them, plus the line search's neighbourhood (see the module docs). `near` stays
+    /// empty when no box is. `parts`, one after another, are the reference's hits in clip order
+    /// (a query collects them in parts on several threads), those whose spans fit a speed
+    /// searched, as the query's lookups give them (`for_each_posting` keeps no other).
     pub(crate) fn select_parts<H: AsRef<[Hit]>>(
         &mut self,
         parts: &[H],
@@ -136,7 +136,7 @@ impl CandidateVote {
         if voting < search.min_support {
             return;
         }
-        // Every hit votes: its spans fit a speed searched (`collect_hits` keeps no other).
+        // Every hit votes: its spans fit a speed searched (`for_each_posting` keeps no other).
         let windows = u64::from(clip_frames / WINDOW_FRAMES) + 1;
         // Offsets tr − tq lie in (−clip, ref]; shifted by the clip length they are ≥ 0.
         let bins = u64::from(ref_frames.saturating_add(clip_frames) / OFFSET_BIN_FRAMES) + 1;
