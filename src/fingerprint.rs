@@ -238,6 +238,12 @@ fn step_centre(step: u16) -> f32 {
     (i32::from(step) * FINE_UNITS_PER_STEP) as f32 + FINE_HALF_STEP
 }
 
+/// Whether a query value lies within `reach` of a stored step's centre (32nds of a cell): the
+/// test [`FineOffsets::admits`] makes of each field.
+fn near_step(value: i8, step: u16, reach: f32) -> bool {
+    (f32::from(value) - step_centre(step)).abs() <= reach
+}
+
 impl FineOffsets {
     /// The eighth of its cell each value lies in, packed in 9 bits: ratio high,
     /// then `d12`, then `d13`. What an index stores.
@@ -263,12 +269,16 @@ impl FineOffsets {
     /// these (a query triplet's, for a triplet of `span_frames`): each stored step stands for
     /// its centre, give or take half a step.
     pub fn admits(&self, stored: u16, span_frames: u16, tolerance: &FineTolerance) -> bool {
-        let centre = |shift: u32| step_centre(stored_step(stored, shift));
         let diff_tolerance = tolerance.diff + FINE_HALF_STEP;
-        (f32::from(self.ratio) - centre(FINE_RATIO_SHIFT)).abs()
-            <= ratio_tolerance(span_frames, tolerance)
-            && (f32::from(self.d12) - centre(FINE_FIELD_BITS)).abs() <= diff_tolerance
-            && (f32::from(self.d13) - centre(0)).abs() <= diff_tolerance
+        near_step(
+            self.ratio,
+            stored_step(stored, FINE_RATIO_SHIFT),
+            ratio_tolerance(span_frames, tolerance),
+        ) && near_step(
+            self.d12,
+            stored_step(stored, FINE_FIELD_BITS),
+            diff_tolerance,
+        ) && near_step(self.d13, stored_step(stored, 0), diff_tolerance)
     }
 
     /// [`FineOffsets::admits`] for every stored value at once, as a table a lookup reads per
@@ -279,8 +289,7 @@ impl FineOffsets {
         // Each field's test alone, per stored step, as `admits` makes it.
         let steps = |value: i8, reach: f32| -> u8 {
             (0..FINE_STEPS).fold(0, |set, step| {
-                let near = (f32::from(value) - step_centre(step)).abs() <= reach;
-                set | (u8::from(near) << step)
+                set | (u8::from(near_step(value, step, reach)) << step)
             })
         };
         let (d12, d13) = (

@@ -636,8 +636,21 @@ impl Index {
                 clip_frames,
                 frame_s,
             };
+            // One reference after another. (Searched on every thread of the pool, the 10-minute
+            // clip against the 100 h bench archive took about 60 ms less of about 800; not kept,
+            // so that a long query holds one reference's search at a time: session 15 could not
+            // tell its effect on a 3-hour query's peak memory from the spread between runs.)
             for_each_reference_hits(&lookup, fingerprint, budget, |first, lists| {
-                for found in reference_search.each(first, lists, &live, &mut vote, &mut near) {
+                for (offset, list) in lists.into_iter().enumerate() {
+                    let local = first + offset;
+                    let Some(entry) = live.get(local).copied().flatten() else {
+                        continue;
+                    };
+                    let Some(found) =
+                        reference_search.one(local, entry, &list, &mut vote, &mut near)
+                    else {
+                        continue;
+                    };
                     matches.extend(found.matches);
                     signatures_of.insert(found.name, found.signatures);
                 }
@@ -834,31 +847,6 @@ struct ReferenceFound {
 }
 
 impl ReferenceSearch<'_> {
-    /// Searches the references `first`, `first + 1`, … whose whole hits are `lists` one after
-    /// another and returns what each live one gave, in reference order. (Searched on every
-    /// thread of the pool, the 10-minute clip against the 100 h bench archive took about 60 ms
-    /// less of about 800; not kept, so that a long query holds one reference's search at a time:
-    /// session 15 could not tell its effect on a 3-hour query's peak memory from the spread
-    /// between runs.)
-    fn each(
-        &self,
-        first: usize,
-        lists: PartedHits,
-        live: &[Option<&IndexEntry>],
-        vote: &mut CandidateVote,
-        near: &mut Vec<Hit>,
-    ) -> Vec<ReferenceFound> {
-        lists
-            .into_iter()
-            .enumerate()
-            .filter_map(|(offset, list)| {
-                let local = first + offset;
-                let entry = live.get(local).copied().flatten()?;
-                self.one(local, entry, &list, vote, near)
-            })
-            .collect()
-    }
-
     /// The matches of one reference (local id `local`) from its whole hits `list`, or `None`
     /// when no run is found.
     fn one(
@@ -1111,10 +1099,10 @@ type PartedHits = Vec<Vec<Vec<Hit>>>;
 /// reference joined after: copying the lists and more passes over the budget ate it).
 ///
 /// Every list is made on the calling thread, so that each pass's lists come from (and go back
-/// to) one allocator arena instead of one per pool thread, each keeping what it freed: from
-/// `room`, an
-/// earlier pass's counts of the same parts, when given; else each part first gathers the hits
-/// of the first sixteenth of its landmarks, which says how many each reference will gather,
+/// to) one allocator arena instead of one per pool thread, each keeping what it freed (reasoned,
+/// not measured: session 15's peaks of a 3-hour query spread by 0.3 GB between runs): from
+/// `room`, an earlier pass's counts of the same parts, when given; else each part first gathers
+/// the hits of the first sixteenth of its landmarks, which says how many each reference will gather,
 /// and its lists are given room for them at once (and a quarter more) instead of growing by
 /// doubling, each time copied into new memory the kernel must first map and clear (a fifth of
 /// a 10-minute query against the 100 h bench archive went there). Room not used is address

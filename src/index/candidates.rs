@@ -137,13 +137,11 @@ impl CandidateVote {
             return;
         }
         // Every hit votes: its spans fit a speed searched (`for_each_posting` keeps no other).
-        let windows = u64::from(clip_frames / WINDOW_FRAMES) + 1;
-        // Offsets tr − tq lie in (−clip, ref]; shifted by the clip length they are ≥ 0.
-        let bins = u64::from(ref_frames.saturating_add(clip_frames) / OFFSET_BIN_FRAMES) + 1;
+        let grid = Grid::new(clip_frames, ref_frames);
+        let (windows, bins) = (grid.windows, grid.bins);
         // One spare column and row, so that the neighbours of every cell exist.
         let columns = bins + 1;
-        let grid = (windows + 1) * columns;
-        let threshold = threshold(voting, grid, clip_frames, ref_frames, search);
+        let threshold = threshold(voting, grid.boxes(), clip_frames, ref_frames, search);
         // The counters of the last RING_ROWS clip windows voted in, one row of `width` each:
         // exact when a row holds every offset bin, else bins share counters.
         let exact = columns.saturating_mul(RING_ROWS) <= MAX_TABLE_CELLS as u64;
@@ -159,24 +157,12 @@ impl CandidateVote {
         let cells = &mut self.cells[..ring];
         // A box past the threshold has a cell with at least a quarter of it.
         let quarter = threshold.div_ceil(4) as u32;
-        let cell_of = |h: &Hit| {
-            let window = u64::from(h.tq / WINDOW_FRAMES).min(windows - 1);
-            let offset = i64::from(h.tr) - i64::from(h.tq) + i64::from(clip_frames);
-            // A hit past the stated lengths (a caller's fingerprint) votes at the grid's edge.
-            let bin = (offset.max(0) as u64 / u64::from(OFFSET_BIN_FRAMES)).min(bins - 1);
-            (window, bin)
-        };
+        let cell_of = |h: &Hit| grid.cell_of(h);
         let slot_of = |window: u64, bin: u64| {
             let column = if exact { bin } else { bin & (width - 1) };
             ((window % RING_ROWS) * width + column) as usize
         };
-        // A line through a box reaches at most this far from it, in offset, within the clip
-        // windows its region spans; find_runs then looks this much further for its control
-        // region.
-        let reach = 2 * u64::from(REGION_WINDOWS) + 2;
-        let margin = (search.max_speed_deviation * (reach * u64::from(WINDOW_FRAMES)) as f64
-            + search.neighbourhood_frames())
-        .ceil() as i64;
+        let margin = region_margin(search);
         // The boxes holding each of `full`'s cells, read once the rows on both sides of the
         // cell's are complete; each past the threshold marks its region.
         let boxes = |cells: &[u32], full: &[(u64, u64)], regions: &mut Vec<(u64, i64, i64)>| {
@@ -190,14 +176,7 @@ impl CandidateVote {
                             + count_at(first_window, first_bin + 1) as usize
                             + count_at(first_window + 1, first_bin + 1) as usize;
                         if anchors >= threshold {
-                            let lo = first_bin as i64 * i64::from(OFFSET_BIN_FRAMES)
-                                - i64::from(clip_frames);
-                            let hi = lo + 2 * i64::from(OFFSET_BIN_FRAMES);
-                            let last =
-                                (first_window + 1 + u64::from(REGION_WINDOWS)).min(windows - 1);
-                            for w in first_window.saturating_sub(u64::from(REGION_WINDOWS))..=last {
-                                regions.push((w, lo - margin, hi + margin));
-                            }
+                            grid.push_region(first_window, first_bin, margin, regions);
                         }
                     }
                 }
@@ -259,13 +238,78 @@ impl CandidateVote {
             .map(|w| merged.partition_point(|&(mw, _, _)| mw < w))
             .collect();
         near.extend(hits().filter(|h| {
-            let w = u64::from(h.tq / WINDOW_FRAMES).min(windows - 1) as usize;
+            let w = grid.window(h) as usize;
             let ranges = &merged[starts[w]..starts[w + 1]];
             let offset = i64::from(h.tr) - i64::from(h.tq);
             let at = ranges.partition_point(|&(_, _, hi)| hi <= offset);
             ranges.get(at).is_some_and(|&(_, lo, _)| lo <= offset)
         }));
     }
+}
+
+/// The vote's grid for one clip and reference: clip windows by offset bins.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    clip_frames: u32,
+    windows: u64,
+    bins: u64,
+}
+
+impl Grid {
+    fn new(clip_frames: u32, ref_frames: u32) -> Grid {
+        Grid {
+            clip_frames,
+            windows: u64::from(clip_frames / WINDOW_FRAMES) + 1,
+            // Offsets tr − tq lie in (−clip, ref]; shifted by the clip length they are ≥ 0.
+            bins: u64::from(ref_frames.saturating_add(clip_frames) / OFFSET_BIN_FRAMES) + 1,
+        }
+    }
+
+    /// Boxes of the grid, with its spare row and column (the threshold's Bonferroni count).
+    fn boxes(self) -> u64 {
+        (self.windows + 1) * (self.bins + 1)
+    }
+
+    /// The clip window of a hit.
+    fn window(self, h: &Hit) -> u64 {
+        u64::from(h.tq / WINDOW_FRAMES).min(self.windows - 1)
+    }
+
+    /// The cell (clip window, offset bin) a hit votes in.
+    fn cell_of(self, h: &Hit) -> (u64, u64) {
+        let offset = i64::from(h.tr) - i64::from(h.tq) + i64::from(self.clip_frames);
+        // A hit past the stated lengths (a caller's fingerprint) votes at the grid's edge.
+        let bin = (offset.max(0) as u64 / u64::from(OFFSET_BIN_FRAMES)).min(self.bins - 1);
+        (self.window(h), bin)
+    }
+
+    /// Pushes the region of the box whose first cell is (`first_window`, `first_bin`): its two
+    /// clip windows and [`REGION_WINDOWS`] more on each side, each with the box's offsets
+    /// widened by `margin` (see [`region_margin`]).
+    fn push_region(
+        self,
+        first_window: u64,
+        first_bin: u64,
+        margin: i64,
+        regions: &mut Vec<(u64, i64, i64)>,
+    ) {
+        let lo = first_bin as i64 * i64::from(OFFSET_BIN_FRAMES) - i64::from(self.clip_frames);
+        let hi = lo + 2 * i64::from(OFFSET_BIN_FRAMES);
+        let last = (first_window + 1 + u64::from(REGION_WINDOWS)).min(self.windows - 1);
+        for w in first_window.saturating_sub(u64::from(REGION_WINDOWS))..=last {
+            regions.push((w, lo - margin, hi + margin));
+        }
+    }
+}
+
+/// How far beyond a box's offsets its region reaches: a line through the box reaches at most
+/// this far from it, in offset, within the clip windows its region spans, and find_runs looks
+/// this much further for its control region.
+fn region_margin(search: &LineSearch) -> i64 {
+    let reach = 2 * u64::from(REGION_WINDOWS) + 2;
+    (search.max_speed_deviation * (reach * u64::from(WINDOW_FRAMES)) as f64
+        + search.neighbourhood_frames())
+    .ceil() as i64
 }
 
 /// The fewest anchors in a box that mark a region (see the module docs), for `voting` hits and
@@ -465,7 +509,9 @@ mod tests {
 
     /// The selection rule read off its definition (module docs), with a map of every cell's
     /// distinct anchors: every box of 2 × 2 cells, each holding at least the threshold marks
-    /// its region, and the hits inside the regions are selected, in their order.
+    /// its region, and the hits inside the regions are selected, in their order. The grid's
+    /// geometry and a box's region are the vote's own (`Grid`); the counting, the order in which
+    /// boxes are read and the counters' reuse are what this checks.
     fn select_by_definition(
         hits: &[Hit],
         clip: u32,
@@ -473,31 +519,14 @@ mod tests {
         search: &LineSearch,
     ) -> Vec<Hit> {
         use std::collections::{HashMap, HashSet};
-        let windows = u64::from(clip / WINDOW_FRAMES) + 1;
-        let bins = u64::from((reference + clip) / OFFSET_BIN_FRAMES) + 1;
-        let threshold = threshold(
-            hits.len(),
-            (windows + 1) * (bins + 1),
-            clip,
-            reference,
-            search,
-        );
-        let cell_of = |h: &Hit| {
-            let offset = i64::from(h.tr) - i64::from(h.tq) + i64::from(clip);
-            (
-                u64::from(h.tq / WINDOW_FRAMES).min(windows - 1),
-                (offset.max(0) as u64 / u64::from(OFFSET_BIN_FRAMES)).min(bins - 1),
-            )
-        };
+        let grid = Grid::new(clip, reference);
+        let threshold = threshold(hits.len(), grid.boxes(), clip, reference, search);
         let mut anchors: HashMap<(u64, u64), HashSet<u32>> = HashMap::new();
         for h in hits {
-            anchors.entry(cell_of(h)).or_default().insert(h.tq);
+            anchors.entry(grid.cell_of(h)).or_default().insert(h.tq);
         }
         let count = |w: u64, b: u64| anchors.get(&(w, b)).map_or(0, HashSet::len);
-        let reach = 2 * u64::from(REGION_WINDOWS) + 2;
-        let margin = (search.max_speed_deviation * (reach * u64::from(WINDOW_FRAMES)) as f64
-            + search.neighbourhood_frames())
-        .ceil() as i64;
+        let margin = region_margin(search);
         let mut regions = Vec::new();
         for &(w, b) in anchors.keys() {
             for first_window in w.saturating_sub(1)..=w {
@@ -507,19 +536,14 @@ mod tests {
                         + count(first_window, first_bin + 1)
                         + count(first_window + 1, first_bin + 1);
                     if sum >= threshold {
-                        let lo = first_bin as i64 * i64::from(OFFSET_BIN_FRAMES) - i64::from(clip);
-                        let hi = lo + 2 * i64::from(OFFSET_BIN_FRAMES);
-                        let last = (first_window + 1 + u64::from(REGION_WINDOWS)).min(windows - 1);
-                        for r in first_window.saturating_sub(u64::from(REGION_WINDOWS))..=last {
-                            regions.push((r, lo - margin, hi + margin));
-                        }
+                        grid.push_region(first_window, first_bin, margin, &mut regions);
                     }
                 }
             }
         }
         hits.iter()
             .filter(|h| {
-                let w = u64::from(h.tq / WINDOW_FRAMES).min(windows - 1);
+                let w = grid.window(h);
                 let offset = i64::from(h.tr) - i64::from(h.tq);
                 regions
                     .iter()

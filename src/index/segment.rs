@@ -675,11 +675,10 @@ impl Segment {
         ranges: &[(u16, u16)],
         mut f: impl FnMut(u8, u16, u32),
     ) {
-        let h = hash as usize;
-        let (Some(&(first, _)), true) = (ranges.first(), h < BUCKETS) else {
+        let Some(&(first, _)) = ranges.first() else {
             return;
         };
-        let (start, end) = (self.bucket(h), self.bucket(h + 1));
+        let (start, end) = self.bucket_range(hash);
         let bytes = &self.map
             [self.postings_at + POSTING_BYTES * start..self.postings_at + POSTING_BYTES * end];
         let key_of = |p: &[u8]| u16::from_le_bytes([p[0], p[1]]);
