@@ -788,7 +788,7 @@ impl Index {
 }
 
 /// Two matches whose edges are this close (seconds, a gap or an overlap) meet at one boundary
-/// (see [`meet_adjacent`]); the same distance tells two alignments of one reference apart.
+/// (see [`meet_adjacent`]).
 const MEET_S: f64 = 1.0;
 
 /// A hash found at more places than this in one clip is left out of the within-clip search:
@@ -1347,8 +1347,11 @@ fn meet_adjacent(
         let (a, b) = (&matches[pair[0]], &matches[pair[1]]);
         let (first, second) = (a.line(frame_s), b.line(frame_s));
         let nested = b.clip_end_s <= a.clip_end_s;
-        let one_piece =
-            a.reference == b.reference && ((first.offset - second.offset) * frame_s).abs() < MEET_S;
+        // One piece split by a pause, by the rule that finds the report's boundaries
+        // (`splice::continues`): a cut that deletes less than MEET_S of one recording still
+        // makes two pieces (21 of the 49 deletions of the benchmark's training split were that
+        // short, and their joins were left where each edge stopped alone).
+        let one_piece = crate::splice::continues(a, b);
         if nested || one_piece || (b.clip_start_s - a.clip_end_s).abs() > MEET_S {
             continue;
         }
@@ -1372,7 +1375,11 @@ fn meet_adjacent(
         ) else {
             continue;
         };
-        let t = k as f64 * pair_s;
+        // Both pieces meet in the middle of the stretch where the evidence turns (a pause when
+        // it is wide). Leaving that stretch as a gap between them, for `splice::fuse_splices`
+        // to place the cut at an ENF or waveform peak inside it, found 8 fewer of the training
+        // split's 1725 cuts within 50 ms (3 more of the test split's 1590).
+        let t = ((k.start() + k.end()) / 2) as f64 * pair_s;
         let m = &mut matches[pair[0]];
         m.reference_end_s = m.reference_start_s + m.speed * (t - m.clip_start_s);
         m.clip_end_s = t;
