@@ -897,7 +897,7 @@ fn jumps(
     // A cut inside a rate window bends its coherent rate (the two sides' phases no longer line
     // up), and the wrong rate hides other cuts in the window and lifts the statistic everywhere
     // in it; split at the peaks found, the window's uncut pieces give the rate (see
-    // [`piecewise_peak`]), and the statistic is read again.
+    // [`piecewise_peaks`]), and the statistic is read again.
     let reach = (PEAK_REACH_S / block_s).round() as usize;
     let mut splits: Vec<usize> = Vec::new();
     for _ in 0..RESPLIT_PASSES {
@@ -988,33 +988,38 @@ impl ReadLine {
 
     /// Measures each stretch's rate again with its window cut at `splits` (boundaries, ascending):
     /// on the pieces of at least `min_piece` blocks (the longest when none is), see
-    /// [`piecewise_peak`]; a window without a split keeps the rate read on it whole.
+    /// [`piecewise_peaks`]; a window without a split keeps the rate read on it whole.
     fn split_rates(&mut self, splits: &[usize], block_s: f64, min_piece: usize) {
+        let mut split: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
         for (k, &(from, to)) in self.windows.iter().enumerate() {
             let inside: Vec<usize> = splits
                 .iter()
                 .copied()
                 .filter(|&s| s > from && s < to)
                 .collect();
-            let offset_hz = if inside.is_empty() {
-                self.whole_offsets_hz[k]
-            } else {
-                let edges: Vec<usize> = std::iter::once(from)
-                    .chain(inside)
-                    .chain(std::iter::once(to))
-                    .collect();
-                let all: Vec<(usize, usize)> = edges.windows(2).map(|e| (e[0], e[1])).collect();
-                let mut pieces: Vec<(usize, usize)> = all
-                    .iter()
-                    .copied()
-                    .filter(|&(a, b)| b - a >= min_piece)
-                    .collect();
-                if pieces.is_empty() {
-                    pieces.extend(all.iter().copied().max_by_key(|&(a, b)| b - a));
-                }
-                piecewise_peak(&self.weighted, &pieces, block_s, self.max_offset_hz)
-            };
-            self.rates[k] = rotation(offset_hz, self.max_offset_hz, block_s);
+            if inside.is_empty() {
+                self.rates[k] = rotation(self.whole_offsets_hz[k], self.max_offset_hz, block_s);
+                continue;
+            }
+            let edges: Vec<usize> = std::iter::once(from)
+                .chain(inside)
+                .chain(std::iter::once(to))
+                .collect();
+            let all: Vec<(usize, usize)> = edges.windows(2).map(|e| (e[0], e[1])).collect();
+            let mut pieces: Vec<(usize, usize)> = all
+                .iter()
+                .copied()
+                .filter(|&(a, b)| b - a >= min_piece)
+                .collect();
+            if pieces.is_empty() {
+                pieces.extend(all.iter().copied().max_by_key(|&(a, b)| b - a));
+            }
+            split.push((k, pieces));
+        }
+        let pieces: Vec<Vec<(usize, usize)>> = split.iter().map(|(_, p)| p.clone()).collect();
+        let offsets = piecewise_peaks(&self.weighted, &pieces, block_s, self.max_offset_hz);
+        for ((k, _), offset_hz) in split.iter().zip(offsets) {
+            self.rates[*k] = rotation(offset_hz, self.max_offset_hz, block_s);
         }
     }
 
@@ -1290,29 +1295,19 @@ fn rotation(offset_hz: f64, max_offset_hz: f64, block_s: f64) -> Option<f64> {
     (offset_hz.abs() <= max_offset_hz).then_some(2.0 * PI * offset_hz * block_s)
 }
 
-/// The offset (Hz) at which the pieces of a window sum largest, each piece coherently and the
-/// pieces' powers added (a semi-coherent search: a phase jump between pieces costs nothing),
-/// on the grids of [`coherent_peaks`]: coarse over twice ±`max_offset_hz`, then fine about the
-/// coarse peak.
-fn piecewise_peak(
+/// For each window, given as its pieces, the offset (Hz) at which the pieces sum largest, each
+/// piece coherently and the pieces' powers added (a semi-coherent search: a phase jump between
+/// pieces costs nothing), on the grids of [`coherent_peaks`]: coarse over twice
+/// ±`max_offset_hz`, read for every piece at once from one running sum per offset (a piece's
+/// sum is the difference of two, turned to the clip's start, which leaves its power alone),
+/// then fine about each window's coarse peak.
+fn piecewise_peaks(
     wz: &[Complex64],
-    pieces: &[(usize, usize)],
+    windows: &[Vec<(usize, usize)>],
     block_s: f64,
     max_offset_hz: f64,
-) -> f64 {
-    let power = |offsets: &[f64]| -> Vec<f64> {
-        let sums = RotatedSums::new(offsets, block_s);
-        let mut power = vec![0.0; offsets.len()];
-        for &(from, to) in pieces {
-            let piece = &wz[from.min(wz.len())..to.min(wz.len())];
-            if let Some(sums) = sums.read(piece, &[piece.len()]).first() {
-                for (p, s) in power.iter_mut().zip(sums) {
-                    *p += s.norm_sqr();
-                }
-            }
-        }
-        power
-    };
+) -> Vec<f64> {
+    let clamp = |(from, to): (usize, usize)| (from.min(wz.len()), to.min(wz.len()));
     let first_peak = |power: &[f64]| {
         (0..power.len())
             .max_by(|&a, &b| power[a].total_cmp(&power[b]).then(b.cmp(&a)))
@@ -1323,12 +1318,46 @@ fn piecewise_peak(
     let coarse: Vec<f64> = (0..=steps)
         .map(|k| start_hz + k as f64 * RATE_COARSE_HZ)
         .collect();
-    let peak = first_peak(&power(&coarse)) as i64;
-    let per_coarse = (RATE_COARSE_HZ / RATE_FINE_HZ).round() as i64;
-    let fine: Vec<f64> = ((peak - 1) * per_coarse..=(peak + 1) * per_coarse)
-        .map(|g| start_hz + g as f64 * RATE_FINE_HZ)
+    let mut marks: Vec<usize> = windows
+        .iter()
+        .flatten()
+        .flat_map(|&piece| {
+            let (from, to) = clamp(piece);
+            [from, to]
+        })
         .collect();
-    fine[first_peak(&power(&fine))]
+    marks.sort_unstable();
+    marks.dedup();
+    let sums = RotatedSums::new(&coarse, block_s).read(wz, &marks);
+    let mark = |m: usize| marks.binary_search(&m).unwrap_or_default();
+    let per_coarse = (RATE_COARSE_HZ / RATE_FINE_HZ).round() as i64;
+    windows
+        .iter()
+        .map(|pieces| {
+            let mut power = vec![0.0; coarse.len()];
+            for &piece in pieces {
+                let (from, to) = clamp(piece);
+                for ((p, &a), &b) in power.iter_mut().zip(&sums[mark(to)]).zip(&sums[mark(from)]) {
+                    *p += (a - b).norm_sqr();
+                }
+            }
+            let peak = first_peak(&power) as i64;
+            let fine: Vec<f64> = ((peak - 1) * per_coarse..=(peak + 1) * per_coarse)
+                .map(|g| start_hz + g as f64 * RATE_FINE_HZ)
+                .collect();
+            let fine_sums = RotatedSums::new(&fine, block_s);
+            let mut power = vec![0.0; fine.len()];
+            for &piece in pieces {
+                let (from, to) = clamp(piece);
+                if let Some(sums) = fine_sums.read(&wz[from..to], &[to - from]).first() {
+                    for (p, s) in power.iter_mut().zip(sums) {
+                        *p += s.norm_sqr();
+                    }
+                }
+            }
+            fine[first_peak(&power)]
+        })
+        .collect()
 }
 
 /// Sums of a sequence of blocks, each turned back by a grid of offsets: for offset f,
@@ -1535,11 +1564,16 @@ mod tests {
             .collect();
         let whole = coherent_peaks(&z, &[(0, 200)], block_s, 0.3)[0];
         assert!((whole - 0.05).abs() > 4.0 * RATE_FINE_HZ, "{whole}");
-        let pieces = piecewise_peak(&z, &[(0, 60), (60, 140), (140, 200)], block_s, 0.3);
-        assert!((pieces - 0.05).abs() <= RATE_FINE_HZ, "{pieces}");
+        let read = piecewise_peaks(
+            &z,
+            &[vec![(0, 60), (60, 140), (140, 200)], vec![(60, 140)]],
+            block_s,
+            0.3,
+        );
+        assert!((read[0] - 0.05).abs() <= RATE_FINE_HZ, "{read:?}");
         // One piece alone is the coherent search.
-        let one = piecewise_peak(&z, &[(60, 140)], block_s, 0.3);
-        assert!((one - coherent_peaks(&z, &[(60, 140)], block_s, 0.3)[0]).abs() < 1e-9);
+        let one = coherent_peaks(&z, &[(60, 140)], block_s, 0.3)[0];
+        assert!((read[1] - one).abs() < 1e-9, "{read:?} {one}");
     }
 
     #[test]
