@@ -773,17 +773,23 @@ mod tests {
         assert!(quiet_signatures(&[]).is_empty());
     }
 
-    #[test]
-    fn two_adjacent_pieces_meet_where_the_evidence_changes_sides() {
-        // Clip signatures 0..200 copy reference A 300..500, 200..400 copy reference B 100..300.
-        // Placed alone, the first piece ran on to 230 and the second began at 180; compared
-        // with each other they meet at 200.
+    /// Two references A and B, a clip whose signatures 0..200 copy A 300..500 and 200..400 copy
+    /// B 100..300, and the two pieces' runs as placed alone (the first ran on to 230, the second
+    /// began at 180).
+    fn two_pieces() -> (Vec<u16>, Vec<u16>, Vec<u16>, Run, Run) {
         let a = random(1000, 14);
         let b = random(1000, 15);
         let mut clip = a[300..500].to_vec();
         clip.extend_from_slice(&b[100..300]);
         let first = run(1.0, 600.0, 0, 460);
         let second = run(1.0, -200.0, 360, 800);
+        (a, b, clip, first, second)
+    }
+
+    #[test]
+    fn two_adjacent_pieces_meet_where_the_evidence_changes_sides() {
+        // Compared with each other, the two pieces meet at 200.
+        let (a, b, clip, first, second) = two_pieces();
         let k = joint_split((&first, &a), (&second, &b), all(&clip), 170..240).expect("split");
         assert!(
             (*k.start() as i64 - 200).abs() <= 1 && k.end() - k.start() <= 1,
@@ -796,10 +802,7 @@ mod tests {
         // As above, with the clip's signatures 190..215 a pause (no reliable bit): the evidence
         // changes sides somewhere in the pause, and the split is the whole stretch from its
         // first to its last signature.
-        let a = random(1000, 14);
-        let b = random(1000, 15);
-        let mut clip = a[300..500].to_vec();
-        clip.extend_from_slice(&b[100..300]);
+        let (a, b, mut clip, first, second) = two_pieces();
         clip[190..215].fill(0);
         let reliable: Vec<u16> = (0..clip.len())
             .map(|i| if (190..215).contains(&i) { 0 } else { u16::MAX })
@@ -808,8 +811,6 @@ mod tests {
             reliable: &reliable,
             ..all(&clip)
         };
-        let first = run(1.0, 600.0, 0, 460);
-        let second = run(1.0, -200.0, 360, 800);
         let k = joint_split((&first, &a), (&second, &b), signatures, 170..240).expect("split");
         assert!(
             (*k.start() as i64 - 190).abs() <= 1 && (*k.end() as i64 - 215).abs() <= 1,
