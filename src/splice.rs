@@ -403,9 +403,7 @@ pub const FUSION_HINGE: f64 = 0.5;
 /// index's signatures). The archive cue weighs most, then ENF (steeply above its hinge), the
 /// waveform cue; the noise floor comes out negative. On the test split (8424 candidates, 1134
 /// real) the Brier score is 0.031, and of the candidates scored 0.7–0.8, 74 % are real (README,
-/// "Calibration"). Kept when the ENF cue's rates were then measured again between the cuts it
-/// finds: refitted on those candidates, the fusion scored the training split no better (Brier
-/// 0.0384 against 0.0390 with these) and asserted a false splice on its unedited clips.
+/// "Calibration").
 pub const FUSION: Fusion = Fusion {
     bias: -4.4813,
     weights: [

@@ -23,9 +23,6 @@
 //!    block by its inverse noise (the block's own power, averaged over ±2 blocks), and its
 //!    rotation rate is measured by a coherent search over 25 s windows (the rate at which the
 //!    weighted blocks sum largest; a line whose peak lies beyond the grid's range is not hum).
-//!    A cut inside a window bends that rate, so once the statistic (step 5) has found its
-//!    peaks, the windows are split at them and the rate measured again on the uncut pieces
-//!    (their powers added), up to twice.
 //! 5. At every block boundary each side averages up to 2 s of its blocks, turned to the boundary
 //!    at that rate; the statistic compares the two sides' **phases** (not their magnitudes, which
 //!    noise gates and automatic gain change), over the variance of their difference plus the
@@ -137,21 +134,6 @@ const RATE_STRETCH_S: f64 = 5.0;
 /// 2π · 0.00125 Hz · 2 s = 0.016 rad.
 const RATE_COARSE_HZ: f64 = 0.02;
 const RATE_FINE_HZ: f64 = 0.0025;
-
-/// A peak of the statistic at least this large (log-likelihood ratio, before any null inflation)
-/// splits the rate search's windows (see [`jumps`]): 8, about e^−8 for one line without a cut.
-/// A false split only costs the rate some precision.
-const SPLIT_LLR: f64 = 8.0;
-
-/// Times the rates are measured again with the windows split at the peaks found so far: 2. A
-/// window holding two cuts shows the first only once the second has been split off, as on the
-/// benchmark's training split (a 9.3 s clip cut at 1.85 and 6.73 s: its whole-clip rate read
-/// +0.028 Hz, its three uncut stretches each −0.045 to −0.048 Hz; at the whole-clip rate the
-/// second cut read 0.2, at the stretches' 33).
-const RESPLIT_PASSES: usize = 2;
-
-/// The shortest piece of a split window that the rate search reads, in seconds.
-const MIN_PIECE_S: f64 = 1.0;
 
 /// Lag of the pulse pairs that measure a side's rotation rate, in seconds: 0.5 s keeps the
 /// rotation of the 3rd harmonic unambiguous for deviations up to ±1/3 Hz (a grid runs within
@@ -881,41 +863,14 @@ fn jumps(
     } else {
         low
     };
-    let mut read: Vec<ReadLine> = read
+    let read: Vec<ReadLine> = read
         .iter()
         .map(|line| ReadLine::new(blocks, line, block_s, stretch, rate_reach))
         .collect();
     let model = MODEL_SIGMA_RAD * MODEL_SIGMA_RAD;
-    let values_of = |read: &[ReadLine]| {
-        let mut values = vec![0.0; blocks.len() + 1];
-        for line in read {
-            line.add_phase_steps(&mut values, side, min_side, model);
-        }
-        values
-    };
-    let mut values = values_of(&read);
-    // A cut inside a rate window bends its coherent rate (the two sides' phases no longer line
-    // up), and the wrong rate hides other cuts in the window and lifts the statistic everywhere
-    // in it; split at the peaks found, the window's uncut pieces give the rate (see
-    // [`piecewise_peaks`]), and the statistic is read again.
-    let reach = (PEAK_REACH_S / block_s).round() as usize;
-    let mut splits: Vec<usize> = Vec::new();
-    for _ in 0..RESPLIT_PASSES {
-        let mut peaks: Vec<f32> = values.iter().map(|&v| v as f32).collect();
-        keep_peaks(&mut peaks, reach);
-        refine_peaks(&mut peaks, &read, side);
-        let found: Vec<usize> = (0..peaks.len())
-            .filter(|&i| f64::from(peaks[i]) >= SPLIT_LLR)
-            .collect();
-        if found == splits {
-            break;
-        }
-        splits = found;
-        let min_piece = ((MIN_PIECE_S / block_s).round() as usize).max(1);
-        for line in &mut read {
-            line.split_rates(&splits, block_s, min_piece);
-        }
-        values = values_of(&read);
+    let mut values = vec![0.0; blocks.len() + 1];
+    for line in &read {
+        line.add_phase_steps(&mut values, side, min_side, model);
     }
     track.reserve(blocks.len() + 1);
     for (i, value) in values.into_iter().enumerate() {
@@ -942,10 +897,6 @@ struct ReadLine {
     weights: Vec<f64>,
     rates: Vec<Option<f64>>,
     stretch: usize,
-    /// Each stretch's rate window (blocks) and the offset (Hz) read on it whole.
-    windows: Vec<(usize, usize)>,
-    whole_offsets_hz: Vec<f64>,
-    max_offset_hz: f64,
 }
 
 impl ReadLine {
@@ -970,56 +921,17 @@ impl ReadLine {
                 (from, to)
             })
             .collect();
-        let whole_offsets_hz = coherent_peaks(&weighted, &windows, block_s, max_offset_hz);
-        let rates = whole_offsets_hz
-            .iter()
-            .map(|&offset_hz| rotation(offset_hz, max_offset_hz, block_s))
+        let rates = coherent_peaks(&weighted, &windows, block_s, max_offset_hz)
+            .into_iter()
+            .map(|offset_hz| {
+                (offset_hz.abs() <= max_offset_hz).then_some(2.0 * PI * offset_hz * block_s)
+            })
             .collect();
         ReadLine {
             weighted,
             weights,
             rates,
             stretch,
-            windows,
-            whole_offsets_hz,
-            max_offset_hz,
-        }
-    }
-
-    /// Measures each stretch's rate again with its window cut at `splits` (boundaries, ascending):
-    /// on the pieces of at least `min_piece` blocks (the longest when none is), see
-    /// [`piecewise_peaks`]; a window without a split keeps the rate read on it whole.
-    fn split_rates(&mut self, splits: &[usize], block_s: f64, min_piece: usize) {
-        let mut split: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
-        for (k, &(from, to)) in self.windows.iter().enumerate() {
-            let inside: Vec<usize> = splits
-                .iter()
-                .copied()
-                .filter(|&s| s > from && s < to)
-                .collect();
-            if inside.is_empty() {
-                self.rates[k] = rotation(self.whole_offsets_hz[k], self.max_offset_hz, block_s);
-                continue;
-            }
-            let edges: Vec<usize> = std::iter::once(from)
-                .chain(inside)
-                .chain(std::iter::once(to))
-                .collect();
-            let all: Vec<(usize, usize)> = edges.windows(2).map(|e| (e[0], e[1])).collect();
-            let mut pieces: Vec<(usize, usize)> = all
-                .iter()
-                .copied()
-                .filter(|&(a, b)| b - a >= min_piece)
-                .collect();
-            if pieces.is_empty() {
-                pieces.extend(all.iter().copied().max_by_key(|&(a, b)| b - a));
-            }
-            split.push((k, pieces));
-        }
-        let pieces: Vec<Vec<(usize, usize)>> = split.iter().map(|(_, p)| p.clone()).collect();
-        let offsets = piecewise_peaks(&self.weighted, &pieces, block_s, self.max_offset_hz);
-        for ((k, _), offset_hz) in split.iter().zip(offsets) {
-            self.rates[*k] = rotation(offset_hz, self.max_offset_hz, block_s);
         }
     }
 
@@ -1289,77 +1201,6 @@ fn coherent_peaks(
         .collect()
 }
 
-/// A line's rotation per block at `offset_hz` from its mixing frequency, `None` beyond
-/// `max_offset_hz` (not mains hum, see [`coherent_peaks`]).
-fn rotation(offset_hz: f64, max_offset_hz: f64, block_s: f64) -> Option<f64> {
-    (offset_hz.abs() <= max_offset_hz).then_some(2.0 * PI * offset_hz * block_s)
-}
-
-/// For each window, given as its pieces, the offset (Hz) at which the pieces sum largest, each
-/// piece coherently and the pieces' powers added (a semi-coherent search: a phase jump between
-/// pieces costs nothing), on the grids of [`coherent_peaks`]: coarse over twice
-/// ±`max_offset_hz`, read for every piece at once from one running sum per offset (a piece's
-/// sum is the difference of two, turned to the clip's start, which leaves its power alone),
-/// then fine about each window's coarse peak.
-fn piecewise_peaks(
-    wz: &[Complex64],
-    windows: &[Vec<(usize, usize)>],
-    block_s: f64,
-    max_offset_hz: f64,
-) -> Vec<f64> {
-    let clamp = |(from, to): (usize, usize)| (from.min(wz.len()), to.min(wz.len()));
-    let first_peak = |power: &[f64]| {
-        (0..power.len())
-            .max_by(|&a, &b| power[a].total_cmp(&power[b]).then(b.cmp(&a)))
-            .unwrap_or(0)
-    };
-    let start_hz = -2.0 * max_offset_hz;
-    let steps = ((4.0 * max_offset_hz) / RATE_COARSE_HZ).round() as i64;
-    let coarse: Vec<f64> = (0..=steps)
-        .map(|k| start_hz + k as f64 * RATE_COARSE_HZ)
-        .collect();
-    let mut marks: Vec<usize> = windows
-        .iter()
-        .flatten()
-        .flat_map(|&piece| {
-            let (from, to) = clamp(piece);
-            [from, to]
-        })
-        .collect();
-    marks.sort_unstable();
-    marks.dedup();
-    let sums = RotatedSums::new(&coarse, block_s).read(wz, &marks);
-    let mark = |m: usize| marks.binary_search(&m).unwrap_or_default();
-    let per_coarse = (RATE_COARSE_HZ / RATE_FINE_HZ).round() as i64;
-    windows
-        .iter()
-        .map(|pieces| {
-            let mut power = vec![0.0; coarse.len()];
-            for &piece in pieces {
-                let (from, to) = clamp(piece);
-                for ((p, &a), &b) in power.iter_mut().zip(&sums[mark(to)]).zip(&sums[mark(from)]) {
-                    *p += (a - b).norm_sqr();
-                }
-            }
-            let peak = first_peak(&power) as i64;
-            let fine: Vec<f64> = ((peak - 1) * per_coarse..=(peak + 1) * per_coarse)
-                .map(|g| start_hz + g as f64 * RATE_FINE_HZ)
-                .collect();
-            let fine_sums = RotatedSums::new(&fine, block_s);
-            let mut power = vec![0.0; fine.len()];
-            for &piece in pieces {
-                let (from, to) = clamp(piece);
-                if let Some(sums) = fine_sums.read(&wz[from..to], &[to - from]).first() {
-                    for (p, s) in power.iter_mut().zip(sums) {
-                        *p += s.norm_sqr();
-                    }
-                }
-            }
-            fine[first_peak(&power)]
-        })
-        .collect()
-}
-
 /// Sums of a sequence of blocks, each turned back by a grid of offsets: for offset f,
 /// Σ z[t]·e^(−i2πf·tΔ) over the blocks t before a mark. Each offset's turn advances by one
 /// product per block (no sine per block); the offsets form the inner loop, in separate arrays
@@ -1551,32 +1392,6 @@ mod tests {
     }
 
     #[test]
-    fn pieces_cut_by_phase_jumps_read_the_rate_that_the_whole_window_misses() {
-        // A line 0.05 Hz above its mixing frequency whose phase jumps by 2 rad at blocks 60 and
-        // 140 of 200 (two cuts in 10 s): summed whole the jumps bend its rate; its three uncut
-        // pieces, their powers added, read it within a fine step.
-        let block_s = 0.05;
-        let z: Vec<Complex64> = (0..200)
-            .map(|j| {
-                let jumps = [60, 140].iter().filter(|&&c| j >= c).count() as f64;
-                Complex64::from_polar(1.0, 2.0 * PI * 0.05 * block_s * j as f64 + 2.0 * jumps)
-            })
-            .collect();
-        let whole = coherent_peaks(&z, &[(0, 200)], block_s, 0.3)[0];
-        assert!((whole - 0.05).abs() > 4.0 * RATE_FINE_HZ, "{whole}");
-        let read = piecewise_peaks(
-            &z,
-            &[vec![(0, 60), (60, 140), (140, 200)], vec![(60, 140)]],
-            block_s,
-            0.3,
-        );
-        assert!((read[0] - 0.05).abs() <= RATE_FINE_HZ, "{read:?}");
-        // One piece alone is the coherent search.
-        let one = coherent_peaks(&z, &[(60, 140)], block_s, 0.3)[0];
-        assert!((read[1] - one).abs() < 1e-9, "{read:?} {one}");
-    }
-
-    #[test]
     fn coherent_peaks_read_a_lines_offset_and_show_a_tone_beyond_the_grids_range() {
         let block_s = 0.05;
         let line = |offset_hz: f64| -> Vec<Complex64> {
@@ -1612,9 +1427,6 @@ mod tests {
             weights,
             rates: vec![Some(0.03), None, Some(0.03)],
             stretch,
-            windows: Vec::new(),
-            whole_offsets_hz: Vec::new(),
-            max_offset_hz: 0.3,
         };
         let model = MODEL_SIGMA_RAD * MODEL_SIGMA_RAD;
         let check = |line: &ReadLine| {
