@@ -195,7 +195,31 @@ pub struct Match {
     pub within_clip: bool,
 }
 
+/// Two adjacent pieces of one reference whose reference times continue within this (seconds)
+/// are one piece split by a pause, not a splice.
+const CONTINUES_S: f64 = 0.1;
+
+/// A speed estimate may be off by this fraction (the matcher's coarse speed cell, 2 %), so the
+/// alignment of two matches of one piece may drift apart by this much per second of gap.
+const SPEED_TOLERANCE: f64 = 0.02;
+
 impl Match {
+    /// True when `next` carries on where this match stops in the same recording: a pause, or a
+    /// stretch the matcher lost (noise, a speed change that split one piece into several lines),
+    /// between two matches of one piece. A deletion makes the reference jump further than the
+    /// drift allows. The one rule for "one piece": the report's boundaries, the verdict's count
+    /// of pieces and the index's joins all read it.
+    pub(crate) fn continues(&self, next: &Match) -> bool {
+        let gap_s = (next.clip_start_s - self.clip_end_s).abs();
+        let speed = 0.5 * (self.speed + next.speed);
+        self.reference == next.reference
+            && self.within_clip == next.within_clip
+            && ((next.reference_start_s - self.reference_end_s)
+                - speed * (next.clip_start_s - self.clip_end_s))
+                .abs()
+                <= CONTINUES_S + SPEED_TOLERANCE * gap_s
+    }
+
     /// The match of a run of hits, times converted from frames of `frame_s` seconds.
     fn from_run(run: &matching::Run, frame_s: f64, reference: &str, within_clip: bool) -> Match {
         let reference_at = |tq: u32| (run.speed * f64::from(tq) + run.offset).max(0.0) * frame_s;
@@ -991,33 +1015,6 @@ const LOOKAHEAD_LANDMARKS: usize = 32;
 /// hashes are the ones most looked up), about 19 lines.
 const LOOKAHEAD_LINES: usize = 32;
 
-/// What one lookup pass over a segment gathered: the hits of a leading part of the references
-/// asked for, and how many hits each of them has.
-#[cfg(test)]
-struct Collected {
-    /// The hits of the first `hits.len()` references asked for, one list per reference, whole.
-    hits: Vec<Vec<Hit>>,
-    /// The hits of every reference asked for, counted.
-    counts: Vec<u64>,
-}
-
-/// The hits of the references `locals` of `segment`, in one lookup pass on the calling thread,
-/// keeping at most about `budget` of them (see [`Gathering`]).
-#[cfg(test)]
-fn collect_hits(
-    lookup: &Lookup<'_>,
-    landmarks: &[Landmark],
-    locals: std::ops::Range<usize>,
-    budget: u64,
-) -> Collected {
-    let mut gathering = Gathering::new(locals, budget, None);
-    gathering.gather(lookup, landmarks);
-    Collected {
-        hits: gathering.hits,
-        counts: gathering.counts,
-    }
-}
-
 /// Parts of the clip's landmarks gauge each reference's hits on the first of this many pieces
 /// of theirs (see [`collect_hits_in_parts`]).
 const HEAD_PARTS: usize = 16;
@@ -1148,9 +1145,9 @@ fn collect_hits_in_parts(
             for list in &mut gathering.hits {
                 // A new list, not `reserve`: glibc's realloc keeps a block in its own arena.
                 let expected = (list.len() as f64 * scale) as usize;
-                let mut sized = Vec::with_capacity(expected.max(list.len()));
-                sized.extend_from_slice(list);
-                *list = sized;
+                let mut resized = Vec::with_capacity(expected.max(list.len()));
+                resized.extend_from_slice(list);
+                *list = resized;
             }
         }
     }
@@ -1348,10 +1345,10 @@ fn meet_adjacent(
         let (first, second) = (a.line(frame_s), b.line(frame_s));
         let nested = b.clip_end_s <= a.clip_end_s;
         // One piece split by a pause, by the rule that finds the report's boundaries
-        // (`splice::continues`): a cut that deletes less than MEET_S of one recording still
+        // (`Match::continues`): a cut that deletes less than MEET_S of one recording still
         // makes two pieces (21 of the 49 deletions of the benchmark's training split were that
         // short, and their joins were left where each edge stopped alone).
-        let one_piece = crate::splice::continues(a, b);
+        let one_piece = a.continues(b);
         if nested || one_piece || (b.clip_start_s - a.clip_end_s).abs() > MEET_S {
             continue;
         }
@@ -1844,6 +1841,20 @@ fn delete_unnamed_segments(dir: &Path, manifest: &Manifest) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hits of the references `locals` of `segment`, in one lookup pass on the calling thread,
+    /// keeping at most about `budget` of them: the whole hits of the leading references that fit
+    /// and the counts of all (see [`Gathering`]).
+    fn collect_hits(
+        lookup: &Lookup<'_>,
+        landmarks: &[Landmark],
+        locals: std::ops::Range<usize>,
+        budget: u64,
+    ) -> Gathering {
+        let mut gathering = Gathering::new(locals, budget, None);
+        gathering.gather(lookup, landmarks);
+        gathering
+    }
 
     #[test]
     fn collinear_runs_that_meet_are_joined_across_other_runs() {

@@ -183,7 +183,7 @@ pub fn decide(evidence: &Evidence<'_>) -> Verdict {
 }
 
 /// How many separate pieces the asserted archive matches hold: in clip order, a new piece
-/// wherever a match does not carry on where the previous one stopped (`splice::continues`).
+/// wherever a match does not carry on where the previous one stopped ([`Match::continues`]).
 fn archive_pieces(matches: &[Match]) -> usize {
     let mut asserted: Vec<&Match> = matches
         .iter()
@@ -192,7 +192,7 @@ fn archive_pieces(matches: &[Match]) -> usize {
     asserted.sort_by(|a, b| a.clip_start_s.total_cmp(&b.clip_start_s));
     let joins = asserted
         .windows(2)
-        .filter(|w| !crate::splice::continues(w[0], w[1]))
+        .filter(|w| !w[0].continues(w[1]))
         .count();
     asserted.len().min(1) + joins
 }

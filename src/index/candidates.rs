@@ -157,7 +157,6 @@ impl CandidateVote {
         let cells = &mut self.cells[..ring];
         // A box past the threshold has a cell with at least a quarter of it.
         let quarter = threshold.div_ceil(4) as u32;
-        let cell_of = |h: &Hit| grid.cell_of(h);
         let slot_of = |window: u64, bin: u64| {
             let column = if exact { bin } else { bin & (width - 1) };
             ((window % RING_ROWS) * width + column) as usize
@@ -192,13 +191,13 @@ impl CandidateVote {
         let (mut open, mut read) = (0u64, 0usize);
         let mut trailing = hits().peekable();
         for h in hits() {
-            let (window, bin) = cell_of(h);
+            let (window, bin) = grid.cell_of(h);
             if window > open {
                 let ready = self.full[read..].partition_point(|&(w, _)| w + 2 <= window);
                 boxes(cells, &self.full[read..read + ready], &mut self.regions);
                 read += ready;
-                while let Some(old) = trailing.next_if(|old| cell_of(old).0 + 3 <= window) {
-                    let (w, b) = cell_of(old);
+                while let Some(old) = trailing.next_if(|old| grid.cell_of(old).0 + 3 <= window) {
+                    let (w, b) = grid.cell_of(old);
                     cells[slot_of(w, b)] = 0;
                 }
                 open = window;
@@ -219,7 +218,7 @@ impl CandidateVote {
         boxes(cells, &self.full[read..], &mut self.regions);
         // Zero the counters still set for the next reference.
         for old in trailing {
-            let (w, b) = cell_of(old);
+            let (w, b) = grid.cell_of(old);
             cells[slot_of(w, b)] = 0;
         }
         if self.regions.is_empty() {
