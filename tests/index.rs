@@ -217,6 +217,40 @@ fn index_finds_each_piece_of_a_clip_assembled_from_two_references() {
 }
 
 #[test]
+fn a_short_stretch_from_elsewhere_between_two_archived_pieces_is_left_unmatched() {
+    // jfk 1.0–4.0 s, then 0.7 s of a recording the index does not hold (a word spliced in),
+    // then libri 5.0–8.5 s. The two archived pieces lie less than a second apart, so the index
+    // decides their edges jointly; the stretch between agrees with neither reference and stays
+    // a gap: each piece ends (or starts) at its own cut, not both at one point inside the word.
+    let (index, dir) = index_of_four("inserted-word");
+    let jfk = mono16k("jfk_inaugural_1961_excerpt.flac");
+    let libri = mono16k("librispeech_198-209-0000.flac");
+    let other = mono16k("librispeech_39-121914-0000.flac");
+    let clip = concat(&[
+        slice_s(&jfk, 1.0, 4.0),
+        slice_s(&other, 1.2, 1.9),
+        slice_s(&libri, 5.0, 8.5),
+    ]);
+    let matches = index.query_audio(&audio16k(clip)).expect("queries");
+    let jfk_piece = find(&matches, "jfk_inaugural_1961_excerpt.flac", 0.0)
+        .unwrap_or_else(|| panic!("jfk piece: {matches:#?}"));
+    let libri_piece = find(&matches, "librispeech_198-209-0000.flac", 3.7)
+        .unwrap_or_else(|| panic!("libri piece: {matches:#?}"));
+    assert!(
+        (jfk_piece.clip_end_s - 3.0).abs() <= BOUNDARY_TOLERANCE_S,
+        "jfk ends at {}, the word starts at 3.0: {matches:#?}",
+        jfk_piece.clip_end_s
+    );
+    assert!(
+        (libri_piece.clip_start_s - 3.7).abs() <= BOUNDARY_TOLERANCE_S,
+        "libri starts at {}, the word ends at 3.7: {matches:#?}",
+        libri_piece.clip_start_s
+    );
+    assert_eq!(asserted(&matches).len(), 2, "{matches:#?}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
 fn index_asserts_a_piece_with_too_few_landmarks_by_its_signatures() {
     // Every bundled recording but the one the clip's other audio comes from.
     let dir = scratch("signatures");

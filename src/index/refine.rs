@@ -274,6 +274,97 @@ pub(crate) fn signature_log10_chance(
     -(bits as f64 / BITS_PER_TRIAL) * divergence / std::f64::consts::LN_10
 }
 
+/// What one clip signature says for or against a run's piece: per level class of the clip's
+/// signatures, a threshold halfway between the class's agreement inside the run (between its
+/// current edges) and its chance agreement (against the reference shifted away), and a weight,
+/// the log-likelihood ratio one agreeing bit carries over a disagreeing one — so that a sum of
+/// [`PieceEvidence::score`] is a likelihood-ratio CUSUM (Page 1954) whose rates depend on the
+/// level, and a soft stretch counts for what it can tell. A class that agrees inside no more
+/// than by chance carries no evidence.
+pub(crate) struct PieceEvidence {
+    /// Per level class: (weight, threshold).
+    classes: [(f64, f64); LEVELS],
+}
+
+impl PieceEvidence {
+    /// The evidence of `run`'s piece; `None` when either side has no signatures or the inside
+    /// agrees no better than chance by [`MIN_MARGIN_RATE`] (noise leaves nothing to place edges
+    /// by).
+    pub(crate) fn of(run: &Run, clip: ClipSignatures<'_>, reference: &[u16]) -> Option<Self> {
+        if clip.bits.is_empty() || reference.is_empty() {
+            return None;
+        }
+        let pair = SIGNATURE_FRAMES as f64;
+        let first = (f64::from(run.tq_start) / pair).floor() as usize;
+        let end = ((f64::from(run.tq_end) / pair).ceil() as usize).min(clip.len());
+        if first >= end {
+            return None;
+        }
+        // The agreement inside the piece and by chance, both measured on this run and tallied
+        // per level class (agreeing bits, reliable bits): the inside between the run's edges,
+        // chance against the reference shifted away.
+        let tally = |shift: f64| {
+            let mut classes = [(0u64, 0u64); LEVELS];
+            for i in first..end {
+                if let Some((a, n)) = agreement_at(i, run, clip, reference, shift) {
+                    let class = &mut classes[clip.level(i)];
+                    class.0 += u64::from(a);
+                    class.1 += u64::from(n);
+                }
+            }
+            classes
+        };
+        let rate = |(agree, bits): (u64, u64)| (bits > 0).then(|| agree as f64 / bits as f64);
+        let total = |classes: &[(u64, u64); LEVELS]| {
+            classes
+                .iter()
+                .fold((0, 0), |(a, n), &(ca, cn)| (a + ca, n + cn))
+        };
+        let inside_classes = tally(0.0);
+        let (ahead, behind) = (tally(CHANCE_SHIFT), tally(-CHANCE_SHIFT));
+        let inside = rate(total(&inside_classes))?;
+        let chance = match (rate(total(&ahead)), rate(total(&behind))) {
+            (Some(a), Some(b)) => 0.5 * (a + b),
+            (a, b) => a.or(b)?,
+        };
+        if inside - chance < MIN_MARGIN_RATE {
+            return None;
+        }
+        // Each class's rates are pulled toward the run's by LEVEL_PRIOR_BITS.
+        let shrink = |(agree, bits): (u64, u64), toward: f64| {
+            (agree as f64 + LEVEL_PRIOR_BITS * toward) / (bits as f64 + LEVEL_PRIOR_BITS)
+        };
+        let mut classes = [(0.0, 0.0); LEVELS];
+        for (c, class) in classes.iter_mut().enumerate() {
+            // Rates kept off 0 and 1, where the weight has no bound: a run whose every bit
+            // agrees (a clean copy) weighs as one agreeing in 199 of 200.
+            let p = shrink(inside_classes[c], inside).min(MAX_RATE);
+            let q =
+                (0.5 * (shrink(ahead[c], chance) + shrink(behind[c], chance))).max(1.0 - MAX_RATE);
+            if p > q {
+                let weight = (p / q).ln() + ((1.0 - q) / (1.0 - p)).ln();
+                *class = (weight, 0.5 * (p + q));
+            }
+        }
+        Some(PieceEvidence { classes })
+    }
+
+    /// What clip signature `i` says for the piece (positive) or against it, in nats; 0 where it
+    /// says nothing (a pause on both sides, no reliable bit).
+    pub(crate) fn score(
+        &self,
+        i: usize,
+        run: &Run,
+        clip: ClipSignatures<'_>,
+        reference: &[u16],
+    ) -> f64 {
+        agreement_at(i, run, clip, reference, 0.0).map_or(0.0, |(a, n)| {
+            let (weight, threshold) = self.classes[clip.level(i)];
+            weight * (f64::from(a) - threshold * f64::from(n))
+        })
+    }
+}
+
 /// Where clip signature `i` falls on the reference along the run's line, in (fractional)
 /// reference signatures: each signature stands at the middle of its pair of frames.
 fn reference_pair(i: usize, run: &Run) -> f64 {
@@ -301,64 +392,8 @@ pub(crate) fn refine_edges(
         return None;
     }
     let middle = (first + end) / 2;
-    // The agreement inside the piece and by chance, both measured on this run and tallied per
-    // level class (agreeing bits, reliable bits): the inside between the landmark edges, chance
-    // against the reference shifted away.
-    let tally = |shift: f64| {
-        let mut classes = [(0u64, 0u64); LEVELS];
-        for i in first..end {
-            if let Some((a, n)) = agreement_at(i, run, clip, reference, shift) {
-                let class = &mut classes[clip.level(i)];
-                class.0 += u64::from(a);
-                class.1 += u64::from(n);
-            }
-        }
-        classes
-    };
-    let rate = |(agree, bits): (u64, u64)| (bits > 0).then(|| agree as f64 / bits as f64);
-    let total = |classes: &[(u64, u64); LEVELS]| {
-        classes
-            .iter()
-            .fold((0, 0), |(a, n), &(ca, cn)| (a + ca, n + cn))
-    };
-    let inside_classes = tally(0.0);
-    let (ahead, behind) = (tally(CHANCE_SHIFT), tally(-CHANCE_SHIFT));
-    let inside = rate(total(&inside_classes))?;
-    let chance = match (rate(total(&ahead)), rate(total(&behind))) {
-        (Some(a), Some(b)) => 0.5 * (a + b),
-        (a, b) => a.or(b)?,
-    };
-    if inside - chance < MIN_MARGIN_RATE {
-        return None;
-    }
-    // Each class: its inside and chance rates (pulled toward the run's by LEVEL_PRIOR_BITS), a
-    // threshold halfway between them, and a weight, the log-likelihood ratio one agreeing bit
-    // carries over a disagreeing one, so that a soft stretch counts for what it can tell: a
-    // likelihood-ratio CUSUM (Page 1954) whose rates depend on the level. A class that agrees
-    // inside no more than by chance carries no evidence.
-    let shrink = |(agree, bits): (u64, u64), toward: f64| {
-        (agree as f64 + LEVEL_PRIOR_BITS * toward) / (bits as f64 + LEVEL_PRIOR_BITS)
-    };
-    let classes: Vec<(f64, f64)> = (0..LEVELS)
-        .map(|c| {
-            // Rates kept off 0 and 1, where the weight has no bound: a run whose every bit
-            // agrees (a clean copy) weighs as one agreeing in 199 of 200.
-            let p = shrink(inside_classes[c], inside).min(MAX_RATE);
-            let q =
-                (0.5 * (shrink(ahead[c], chance) + shrink(behind[c], chance))).max(1.0 - MAX_RATE);
-            if p <= q {
-                return (0.0, 0.0);
-            }
-            let weight = (p / q).ln() + ((1.0 - q) / (1.0 - p)).ln();
-            (weight, 0.5 * (p + q))
-        })
-        .collect();
-    let score = |i: usize| {
-        agreement_at(i, run, clip, reference, 0.0).map_or(0.0, |(a, n)| {
-            let (weight, threshold) = classes[clip.level(i)];
-            weight * (f64::from(a) - threshold * f64::from(n))
-        })
-    };
+    let evidence = PieceEvidence::of(run, clip, reference)?;
+    let score = |i: usize| evidence.score(i, run, clip, reference);
     let pause = |i: usize| agreement_at(i, run, clip, reference, 0.0).is_none();
     // A window that ends in a pause goes on through it (up to MAX_PAUSE_S) and as far again
     // beyond: the piece may go on after the pause, with too few landmarks there to say so
@@ -464,29 +499,64 @@ pub(crate) fn refine_edges(
     Some((to_frame(new_start), to_frame(new_end)))
 }
 
-/// Where two adjacent pieces meet, as a range of signature indices within `window` (`None` when
-/// it is empty): the splits that best separate the signatures agreeing more with the first
-/// piece's reference (before them) from those agreeing more with the second's (after them) — the
-/// first stretch holding the maximum of the cumulative difference of their agreements, one index
-/// wide where the evidence turns, as wide as the pause where it turns in a pause (signatures where
-/// either reference pauses say nothing, so every split inside the pause is equally good). Each
-/// edge placed alone compares one piece with chance, and the two edges overlap or leave a gap (on
-/// the benchmark's training split 23 % of the ends of a piece followed by a piece of another
-/// recording were more than 0.1 s off); compared with each other, the two pieces' evidence
-/// decides the one boundary. Measured on the training split, searching only between the two
-/// edges (the window the caller gives) and 0.2 or 0.5 s beyond them: splice F1@50 ms between
-/// recordings of other speakers 0.561 → 0.672, 0.658, 0.656; piece ends within 0.1 s 0.813 →
-/// 0.864, 0.861, 0.863; pieces of at least 3 s found 0.949 → 0.947, 0.947, 0.945 (white noise
-/// loses 3 of 63, pink gains 2). Moving a boundary only where the evidence was strong (a range
-/// of the cumulative difference of 10 or 25 bits) kept the recall and lost most of the gain
-/// (ends 0.830, 0.815).
+/// How two adjacent pieces' edges are placed by [`joint_split`], in signature indices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Joint {
+    /// They meet in the middle of this stretch: the splits that best separate the signatures
+    /// agreeing more with the first piece's reference from those agreeing more with the
+    /// second's (one index wide where the evidence turns, as wide as the pause where it turns in
+    /// a pause).
+    Meet(std::ops::RangeInclusive<usize>),
+    /// The first ends at `end`, the second starts at `start` (`end < start`): the stretch
+    /// between agrees with neither reference (audio from elsewhere).
+    Apart {
+        /// The first piece's end (exclusive).
+        end: usize,
+        /// The second piece's start.
+        start: usize,
+    },
+}
+
+/// Where two adjacent pieces meet, within `window` (`None` when it is empty): the splits that
+/// best separate the signatures agreeing more with the first piece's reference (before them)
+/// from those agreeing more with the second's (after them) — the first stretch holding the
+/// maximum of the cumulative difference of their agreements, one index wide where the evidence
+/// turns, as wide as the pause where it turns in a pause (signatures where either reference
+/// pauses say nothing, so every split inside the pause is equally good). Each edge placed alone
+/// compares one piece with chance, and the two edges overlap or leave a gap (on the benchmark's
+/// training split 23 % of the ends of a piece followed by a piece of another recording were
+/// more than 0.1 s off); compared with each other, the two pieces' evidence decides the one
+/// boundary. Measured on the training split, searching only between the two edges (the window
+/// the caller gives) and 0.2 or 0.5 s beyond them: splice F1@50 ms between recordings of other
+/// speakers 0.561 → 0.672, 0.658, 0.656; piece ends within 0.1 s 0.813 → 0.864, 0.861, 0.863;
+/// pieces of at least 3 s found 0.949 → 0.947, 0.947, 0.945 (white noise loses 3 of 64, pink
+/// gains 2). Moving a boundary only where the evidence was strong (a range of the cumulative
+/// difference of 10 or 25 bits) kept the recall and lost most of the gain (ends 0.830, 0.815).
+///
+/// Unless the two edges, placed alone, leave a gap that agrees with neither reference: then
+/// ([`Joint::Apart`]) the pieces keep a gap, each edge where the piece's own evidence against
+/// chance ([`PieceEvidence`]) puts it, when that model of three stretches (first piece, neither,
+/// second piece) beats the best single split by at least [`NEUTRAL_NATS`]. A word from another
+/// recording spliced between two archived pieces was otherwise swallowed by one of them (a
+/// 0.8 s piece of the training split: two edges less than a second apart are always placed
+/// jointly).
 pub(crate) fn joint_split(
     first: (&Run, &[u16]),
     second: (&Run, &[u16]),
     clip: ClipSignatures<'_>,
     window: std::ops::Range<usize>,
-) -> Option<std::ops::RangeInclusive<usize>> {
+) -> Option<Joint> {
     let window = window.start.min(clip.len())..window.end.min(clip.len());
+    if window.is_empty() {
+        return None;
+    }
+    let apart = first.0.tq_end <= second.0.tq_start;
+    if let Some(joint) = apart
+        .then(|| apart_split(first, second, clip, window.clone()))
+        .flatten()
+    {
+        return Some(joint);
+    }
     let mut sums = Vec::with_capacity(window.len() + 1);
     let mut sum = 0.0;
     sums.push(sum);
@@ -498,9 +568,61 @@ pub(crate) fn joint_split(
         }
         sums.push(sum);
     }
-    (!window.is_empty()).then(|| {
-        let (first, last) = maximum_stretch(&sums);
-        window.start + first..=window.start + last
+    let (first, last) = maximum_stretch(&sums);
+    Some(Joint::Meet(window.start + first..=window.start + last))
+}
+
+/// [`Joint::Apart`] when the stretch `window` between two pieces' edges is better explained as
+/// belonging to neither than split between them (see [`joint_split`]); `None` otherwise, or
+/// when either piece's signatures cannot place its edges.
+fn apart_split(
+    first: (&Run, &[u16]),
+    second: (&Run, &[u16]),
+    clip: ClipSignatures<'_>,
+    window: std::ops::Range<usize>,
+) -> Option<Joint> {
+    let for_first = PieceEvidence::of(first.0, clip, first.1)?;
+    let for_second = PieceEvidence::of(second.0, clip, second.1)?;
+    // Prefix sums over the window: the first piece's evidence up to a split, the second's.
+    let prefix = |evidence: &PieceEvidence, (run, reference): (&Run, &[u16])| {
+        let mut sums = Vec::with_capacity(window.len() + 1);
+        let mut sum = 0.0;
+        sums.push(sum);
+        for i in window.clone() {
+            sum += evidence.score(i, run, clip, reference);
+            sums.push(sum);
+        }
+        sums
+    };
+    let a = prefix(&for_first, first);
+    let b = prefix(&for_second, second);
+    let n = window.len();
+    // The first piece up to i, nothing from i to j, the second from j: a[i] + b[n] − b[j]
+    // (b[n] left out: common to every split). One split is i = j.
+    let one_split = (0..=n)
+        .map(|k| a[k] - b[k])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (mut best_a, mut best_i) = (f64::NEG_INFINITY, 0);
+    let (mut three, mut i_j) = (f64::NEG_INFINITY, (0, 0));
+    for j in 0..=n {
+        if a[j] > best_a {
+            (best_a, best_i) = (a[j], j);
+        }
+        if best_a - b[j] > three {
+            (three, i_j) = (best_a - b[j], (best_i, j));
+        }
+    }
+    let (i, j) = i_j;
+    if three - one_split < NEUTRAL_NATS || i >= j {
+        return None;
+    }
+    // Each edge in the middle of its stretch of equal evidence (a pause).
+    let end = middle_of_maximum(&a[..=j], false);
+    let against_second: Vec<f64> = b[i..].iter().map(|v| -v).collect();
+    let start = i + middle_of_maximum(&against_second, false);
+    (end < start).then(|| Joint::Apart {
+        end: window.start + end,
+        start: window.start + start,
     })
 }
 
@@ -790,7 +912,10 @@ mod tests {
     fn two_adjacent_pieces_meet_where_the_evidence_changes_sides() {
         // Compared with each other, the two pieces meet at 200.
         let (a, b, clip, first, second) = two_pieces();
-        let k = joint_split((&first, &a), (&second, &b), all(&clip), 170..240).expect("split");
+        let Some(Joint::Meet(k)) = joint_split((&first, &a), (&second, &b), all(&clip), 170..240)
+        else {
+            panic!("the pieces overlap, so they meet")
+        };
         assert!(
             (*k.start() as i64 - 200).abs() <= 1 && k.end() - k.start() <= 1,
             "{k:?}"
@@ -811,11 +936,48 @@ mod tests {
             reliable: &reliable,
             ..all(&clip)
         };
-        let k = joint_split((&first, &a), (&second, &b), signatures, 170..240).expect("split");
+        let Some(Joint::Meet(k)) = joint_split((&first, &a), (&second, &b), signatures, 170..240)
+        else {
+            panic!("the pieces overlap, so they meet")
+        };
         assert!(
             (*k.start() as i64 - 190).abs() <= 1 && (*k.end() as i64 - 215).abs() <= 1,
             "{k:?}"
         );
+    }
+
+    #[test]
+    fn two_pieces_placed_apart_meet_where_the_evidence_changes_sides() {
+        // The two pieces of `two_pieces` with edges placed alone short of the cut (the first
+        // ends at 180, the second starts at 220): the gap holds both, and they meet at 200.
+        let (a, b, clip, _, _) = two_pieces();
+        let first = run(1.0, 600.0, 0, 360);
+        let second = run(1.0, -200.0, 440, 800);
+        let joint = joint_split((&first, &a), (&second, &b), all(&clip), 180..220);
+        let Some(Joint::Meet(k)) = joint else {
+            panic!("no audio from elsewhere between them: {joint:?}")
+        };
+        assert!((*k.start() as i64 - 200).abs() <= 1, "{k:?}");
+    }
+
+    #[test]
+    fn a_stretch_that_agrees_with_neither_piece_stays_between_them() {
+        // Clip signatures 0..200 copy A 300..500, 200..250 are from elsewhere, 250..450 copy
+        // B 100..300; the edges placed alone leave 195..255 between the pieces. The stretch
+        // from elsewhere is left to neither: the first ends at 200, the second starts at 250.
+        let a = random(1000, 14);
+        let b = random(1000, 15);
+        let mut clip = a[300..500].to_vec();
+        clip.extend_from_slice(&random(50, 16));
+        clip.extend_from_slice(&b[100..300]);
+        let first = run(1.0, 600.0, 0, 390);
+        let second = run(1.0, -300.0, 510, 900);
+        let joint = joint_split((&first, &a), (&second, &b), all(&clip), 195..255);
+        let Some(Joint::Apart { end, start }) = joint else {
+            panic!("the stretch from elsewhere is nobody's: {joint:?}")
+        };
+        assert!((end as i64 - 200).abs() <= 1, "end {end}");
+        assert!((start as i64 - 250).abs() <= 1, "start {start}");
     }
 
     #[test]
