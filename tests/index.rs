@@ -251,6 +251,42 @@ fn a_short_stretch_from_elsewhere_between_two_archived_pieces_is_left_unmatched(
 }
 
 #[test]
+fn a_long_clip_that_reuses_one_recording_many_times_has_every_piece_found() {
+    // 72 pieces of 2 s, each from another place of the vctk recording (0.5–4.5 s in eight
+    // steps), with 0.3 s of silence between: more pieces of one reference than the 64 lines a
+    // short clip's search may take, so the search takes more in a long clip.
+    let (index, dir) = index_of_four("many-pieces");
+    let vctk = mono16k("vctk_p286_011.flac");
+    let silence = vec![0.0f32; 4_800];
+    let starts: Vec<f64> = (0..72).map(|k| 0.5 + 0.5 * f64::from(k % 8)).collect();
+    let mut clip = Vec::new();
+    for &start in &starts {
+        clip.extend_from_slice(slice_s(&vctk, start, start + 2.0));
+        clip.extend_from_slice(&silence);
+    }
+    let matches = index.query_audio(&audio16k(clip)).expect("queries");
+    // A piece is found when an asserted match of the recording lies at its alignment and
+    // covers most of it (its edges in the silence may land anywhere in it).
+    let found = starts
+        .iter()
+        .enumerate()
+        .filter(|&(k, &start)| {
+            let (from, to) = (k as f64 * 2.3, k as f64 * 2.3 + 2.0);
+            asserted(&matches).iter().any(|m| {
+                // Where the match's line puts the piece's middle in the reference.
+                let middle = from + 1.0;
+                let on_line = m.reference_start_s + m.speed * (middle - m.clip_start_s);
+                m.reference == "vctk_p286_011.flac"
+                    && (on_line - (start + 1.0)).abs() <= 0.02
+                    && m.clip_end_s.min(to) - m.clip_start_s.max(from) >= 1.5
+            })
+        })
+        .count();
+    assert_eq!(found, 72, "pieces found");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
 fn index_asserts_a_piece_with_too_few_landmarks_by_its_signatures() {
     // Every bundled recording but the one the clip's other audio comes from.
     let dir = scratch("signatures");

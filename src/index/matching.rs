@@ -175,9 +175,15 @@ const STRUCTURED_CHANCE_PER_S: f64 = 2.0;
 /// low, not zero.
 const MIN_CHANCE_HITS: f64 = 0.5;
 
-/// Most lines searched per reference: a clip of many pieces of one recording has one line per
-/// piece.
+/// Most lines searched per reference in a clip of up to 128 s: a clip of many pieces of one
+/// recording has one line per piece.
 const MAX_ROUNDS: usize = 64;
+/// A longer clip may hold more pieces of one recording: one line per this many seconds of clip,
+/// the shortest piece the index is asked to find (a 3-hour clip made of a 10-minute one 18
+/// times, seven pieces of one bench archive recording in each, found 64 of its 126). Rounds
+/// beyond the pieces there are end at [`MAX_FRUITLESS_ROUNDS`], so the bound costs nothing
+/// where there are none.
+const CLIP_S_PER_ROUND: f64 = 2.0;
 /// The search of a reference stops after this many lines in a row without an assertable run.
 /// The coarse vote takes the fullest cell first, so once three lines in a row give nothing a
 /// later, emptier cell rarely does; an hour-long reference's chance hits otherwise kept all 64
@@ -214,7 +220,9 @@ pub(crate) fn find_runs(
     let lines_tested = search.lines_tested(clip_frames, ref_frames);
     let mut votes = CellVotes::new(&hits, search);
     let mut fruitless = 0;
-    for _ in 0..MAX_ROUNDS {
+    let clip_s = f64::from(clip_frames) / search.frames_per_s;
+    let rounds = MAX_ROUNDS.max((clip_s / CLIP_S_PER_ROUND) as usize);
+    for _ in 0..rounds {
         if fruitless >= MAX_FRUITLESS_ROUNDS {
             break;
         }
