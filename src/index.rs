@@ -815,10 +815,21 @@ impl Index {
 /// (see [`meet_adjacent`]).
 const MEET_S: f64 = 1.0;
 
-/// A hash found at more places than this in one clip is left out of the within-clip search:
-/// about one occurrence per 10 s of a 3-minute clip, while a copied stretch needs each of its
-/// hashes twice.
+/// A hash found at more places than this in one clip is common in it (about one occurrence per
+/// 10 s of a 3-minute clip, while a copied stretch needs each of its hashes twice): the
+/// within-clip search pairs each of its landmarks with only the
+/// [`NEAREST_PLACES_OF_COMMON_HASH`] nearest earlier places. (Until session 17 such hashes were
+/// left out, so a stretch looped more than 16 times was never found: 2 s of speech played 25
+/// times read as authentic.)
 const MAX_OCCURRENCES_IN_CLIP: usize = 16;
+
+/// The earlier places a landmark of a common hash is paired with (see
+/// [`MAX_OCCURRENCES_IN_CLIP`]): the nearest one, a loop's previous pass. So the search's
+/// memory stays linear in the clip's length and small: a 3-hour clip holds about 1.4 M
+/// landmarks at its own speed and 7.7 M with the expanded ones, whose hashes are mostly common
+/// there; pairing each of the former with its two nearest places, its search (2.6 M hits and
+/// their votes) raised the analysis's peak from 245 to 407 MB.
+const NEAREST_PLACES_OF_COMMON_HASH: usize = 1;
 
 /// A stretch repeated within a clip must lie at least this many seconds from its copy: closer
 /// repeats are the same sounds seen twice by overlapping triplets, or a sustained sound.
@@ -1266,20 +1277,31 @@ pub fn within_clip_matches(fingerprint: &Fingerprint, name: &str) -> Vec<Match> 
             .or_default()
             .push((l.frame, l.span_frames));
     }
-    // Hashes that recur very often within one clip (a speaker's most common sound patterns)
-    // say little and cost quadratically: skipped, as audfprint caps its bucket sizes.
-    own.retain(|_, places| places.len() <= MAX_OCCURRENCES_IN_CLIP);
+    // A hash that recurs very often within one clip (a speaker's most common sound patterns)
+    // says little and would cost quadratically: each of its landmarks made at the clip's own
+    // speed is paired with its nearest earlier place only (as audfprint caps its bucket
+    // sizes), its expanded ones with none. A loop is still found (each pass copies the one
+    // before), and so is a copy of anything whose hashes are rarer.
     let mut hits = Vec::new();
     for l in &fingerprint.landmarks {
-        for &(frame, span) in own.get(&l.hash).map(Vec::as_slice).unwrap_or(&[]) {
-            if l.frame >= frame.saturating_add(min_distance) {
-                hits.push(Hit {
-                    tq: l.frame,
-                    sq: l.span_frames,
-                    tr: frame,
-                    sr: span,
-                });
-            }
+        let places = own.get(&l.hash).map(Vec::as_slice).unwrap_or(&[]);
+        // The places at least `min_distance` before this landmark (places are in frame order).
+        let before =
+            places.partition_point(|&(frame, _)| l.frame >= frame.saturating_add(min_distance));
+        let nearest = if places.len() <= MAX_OCCURRENCES_IN_CLIP {
+            0
+        } else if l.primary {
+            before.saturating_sub(NEAREST_PLACES_OF_COMMON_HASH)
+        } else {
+            before
+        };
+        for &(frame, span) in &places[nearest..before] {
+            hits.push(Hit {
+                tq: l.frame,
+                sq: l.span_frames,
+                tr: frame,
+                sr: span,
+            });
         }
     }
     let search = LineSearch {

@@ -767,6 +767,28 @@ fn within_clip_a_repeated_sentence_is_found_as_copy_move() {
 }
 
 #[test]
+fn within_clip_a_stretch_looped_many_times_is_found() {
+    // 2 s of speech played 25 times in a row: every hash of it recurs 25 times, more than the
+    // clip's common hashes (skipped when paired with every other place of theirs), and the loop
+    // is still found, as a copy of the stretch before.
+    let vctk = mono16k("vctk_p286_011.flac");
+    let piece = slice_s(&vctk, 1.0, 3.0);
+    let clip: Vec<f32> = (0..25).flat_map(|_| piece.iter().copied()).collect();
+    let matches = within_clip(clip);
+    let asserted: Vec<&Match> = matches.iter().filter(|m| m.confidence >= 0.5).collect();
+    assert!(!asserted.is_empty(), "the loop is found: {matches:#?}");
+    // Each repeat lies a whole number of loop lengths after what it copies, and together they
+    // cover most of the clip after its first pass.
+    for m in &asserted {
+        let lag = m.clip_start_s - m.reference_start_s;
+        let loops = (lag / 2.0).round();
+        assert!(loops >= 1.0 && (lag - 2.0 * loops).abs() <= 0.02, "{m:?}");
+    }
+    let covered: f64 = asserted.iter().map(|m| m.clip_end_s - m.clip_start_s).sum();
+    assert!(covered >= 40.0, "{covered} s of 48 covered: {asserted:#?}");
+}
+
+#[test]
 fn within_clip_room_tone_in_pauses_is_not_a_copy() {
     // Two different sentences separated by pauses of stationary room tone: the same noise
     // process (pink, 50 dB below the speech), a different stretch of it in each pause, as in a
