@@ -1349,7 +1349,9 @@ fn join_collinear(mut runs: Vec<matching::Run>, search: &LineSearch) -> Vec<matc
 /// Places the boundary between each two asserted archive matches that meet (within [`MEET_S`],
 /// overlapping or apart) where, between their two edges, the clip's signatures change from
 /// agreeing more with the first's reference to agreeing more with the second's
-/// (`refine::joint_split`); `signatures` holds each matched reference's. Two matches of one
+/// (`refine::joint_split`); `signatures` holds each matched reference's. Where the two edges
+/// leave a gap that agrees with neither reference (audio from elsewhere, `refine::Joint::Apart`)
+/// the gap stays, each edge where its piece's own evidence puts it. Two matches of one
 /// alignment (one piece split by a pause) are left as they are.
 fn meet_adjacent(
     matches: &mut [Match],
