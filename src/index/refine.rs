@@ -274,6 +274,34 @@ pub(crate) fn signature_log10_chance(
     -(bits as f64 / BITS_PER_TRIAL) * divergence / std::f64::consts::LN_10
 }
 
+/// The clip signatures a run's frames touch, `first..end`; `None` when there are none, or
+/// either side has no signatures.
+fn signature_span(
+    run: &Run,
+    clip: ClipSignatures<'_>,
+    reference: &[u16],
+) -> Option<(usize, usize)> {
+    if clip.bits.is_empty() || reference.is_empty() {
+        return None;
+    }
+    let pair = SIGNATURE_FRAMES as f64;
+    let first = (f64::from(run.tq_start) / pair).floor() as usize;
+    let end = ((f64::from(run.tq_end) / pair).ceil() as usize).min(clip.len());
+    (first < end).then_some((first, end))
+}
+
+/// The running sums of `values`, from 0: `sums[k]` is the sum of the first `k`.
+fn prefix_sums(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut sums = Vec::with_capacity(values.size_hint().0 + 1);
+    let mut sum = 0.0;
+    sums.push(sum);
+    for v in values {
+        sum += v;
+        sums.push(sum);
+    }
+    sums
+}
+
 /// What one clip signature says for or against a run's piece: per level class of the clip's
 /// signatures, a threshold halfway between the class's agreement inside the run (between its
 /// current edges) and its chance agreement (against the reference shifted away), and a weight,
@@ -291,15 +319,7 @@ impl PieceEvidence {
     /// agrees no better than chance by [`MIN_MARGIN_RATE`] (noise leaves nothing to place edges
     /// by).
     pub(crate) fn of(run: &Run, clip: ClipSignatures<'_>, reference: &[u16]) -> Option<Self> {
-        if clip.bits.is_empty() || reference.is_empty() {
-            return None;
-        }
-        let pair = SIGNATURE_FRAMES as f64;
-        let first = (f64::from(run.tq_start) / pair).floor() as usize;
-        let end = ((f64::from(run.tq_end) / pair).ceil() as usize).min(clip.len());
-        if first >= end {
-            return None;
-        }
+        let (first, end) = signature_span(run, clip, reference)?;
         // The agreement inside the piece and by chance, both measured on this run and tallied
         // per level class (agreeing bits, reliable bits): the inside between the run's edges,
         // chance against the reference shifted away.
@@ -381,16 +401,9 @@ pub(crate) fn refine_edges(
     reference: &[u16],
     frames_per_s: f64,
 ) -> Option<(u32, u32)> {
-    if clip.bits.is_empty() || reference.is_empty() {
-        return None;
-    }
+    let (first, end) = signature_span(run, clip, reference)?;
     let pair = SIGNATURE_FRAMES as f64;
     let reach = (SEARCH_S * frames_per_s / pair).round() as usize;
-    let first = (f64::from(run.tq_start) / pair).floor() as usize;
-    let end = ((f64::from(run.tq_end) / pair).ceil() as usize).min(clip.len());
-    if first >= end {
-        return None;
-    }
     let middle = (first + end) / 2;
     let evidence = PieceEvidence::of(run, clip, reference)?;
     let score = |i: usize| evidence.score(i, run, clip, reference);
@@ -432,13 +445,7 @@ pub(crate) fn refine_edges(
     let lo = end.saturating_sub(reach).max(middle);
     let mut hi = beyond_pause((end + reach).min(clip.len()), true);
     let new_end = loop {
-        let mut sums = Vec::with_capacity(hi - lo + 1);
-        let mut sum = 0.0;
-        sums.push(sum);
-        for i in lo..hi {
-            sum += score(i);
-            sums.push(sum);
-        }
+        let sums = prefix_sums((lo..hi).map(score));
         // Running into the clip's end without evidence against: the piece runs to the end.
         let new_end = lo + middle_of_maximum(&sums, hi == clip.len());
         let open_beyond = sums[hi - lo] >= sums[new_end - lo] - NEUTRAL_NATS;
@@ -557,17 +564,14 @@ pub(crate) fn joint_split(
     {
         return Some(joint);
     }
-    let mut sums = Vec::with_capacity(window.len() + 1);
-    let mut sum = 0.0;
-    sums.push(sum);
-    for i in window.clone() {
+    let sums = prefix_sums(window.clone().map(|i| {
         let a = agreement_at(i, first.0, clip, first.1, 0.0);
         let b = agreement_at(i, second.0, clip, second.1, 0.0);
-        if let (Some((a, _)), Some((b, _))) = (a, b) {
-            sum += f64::from(a) - f64::from(b);
+        match (a, b) {
+            (Some((a, _)), Some((b, _))) => f64::from(a) - f64::from(b),
+            _ => 0.0,
         }
-        sums.push(sum);
-    }
+    }));
     let (first, last) = maximum_stretch(&sums);
     Some(Joint::Meet(window.start + first..=window.start + last))
 }
@@ -585,14 +589,11 @@ fn apart_split(
     let for_second = PieceEvidence::of(second.0, clip, second.1)?;
     // Prefix sums over the window: the first piece's evidence up to a split, the second's.
     let prefix = |evidence: &PieceEvidence, (run, reference): (&Run, &[u16])| {
-        let mut sums = Vec::with_capacity(window.len() + 1);
-        let mut sum = 0.0;
-        sums.push(sum);
-        for i in window.clone() {
-            sum += evidence.score(i, run, clip, reference);
-            sums.push(sum);
-        }
-        sums
+        prefix_sums(
+            window
+                .clone()
+                .map(|i| evidence.score(i, run, clip, reference)),
+        )
     };
     let a = prefix(&for_first, first);
     let b = prefix(&for_second, second);
