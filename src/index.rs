@@ -221,14 +221,25 @@ impl Match {
     }
 
     /// The match of a run of hits, times converted from frames of `frame_s` seconds.
+    /// A start whose line falls before the reference's beginning (an edge placed a frame or two
+    /// early at the very start of what it copies, such as a loop's second pass) is moved to the
+    /// clip time where the reference begins, so that both intervals stay one piece of audio.
     fn from_run(run: &matching::Run, frame_s: f64, reference: &str, within_clip: bool) -> Match {
-        let reference_at = |tq: u32| (run.speed * f64::from(tq) + run.offset).max(0.0) * frame_s;
+        let reference_at = |tq: f64| (run.speed * tq + run.offset).max(0.0) * frame_s;
+        let begins = if run.speed > 0.0 {
+            -run.offset / run.speed
+        } else {
+            0.0
+        };
+        let start = f64::from(run.tq_start)
+            .max(begins)
+            .min(f64::from(run.tq_end));
         Match {
-            clip_start_s: f64::from(run.tq_start) * frame_s,
+            clip_start_s: start * frame_s,
             clip_end_s: f64::from(run.tq_end) * frame_s,
             reference: reference.to_string(),
-            reference_start_s: reference_at(run.tq_start),
-            reference_end_s: reference_at(run.tq_end),
+            reference_start_s: reference_at(start),
+            reference_end_s: reference_at(f64::from(run.tq_end)),
             speed: run.speed,
             confidence: 1.0 - 10f64.powf(run.log10_chance),
             support: run.support,
@@ -1886,6 +1897,39 @@ mod tests {
         let mut gathering = Gathering::new(locals, budget, None);
         gathering.gather(lookup, landmarks);
         gathering
+    }
+
+    #[test]
+    fn a_match_starting_before_its_reference_begins_starts_where_it_begins() {
+        // A loop's second pass copies the clip from its first frame: a start placed three
+        // frames early would map before the reference's beginning. Both intervals start where
+        // the reference begins, so the lag between them is the line's own.
+        let run = matching::Run {
+            speed: 1.0,
+            offset: -250.0,
+            tq_start: 247,
+            tq_end: 1_000,
+            support: 10,
+            log10_chance: -9.0,
+        };
+        let m = Match::from_run(&run, 0.008, "clip.wav", true);
+        assert!((m.clip_start_s - 2.0).abs() < 1e-9, "{m:?}");
+        assert_eq!(m.reference_start_s, 0.0);
+        assert!((m.clip_end_s - 8.0).abs() < 1e-9 && (m.reference_end_s - 6.0).abs() < 1e-9);
+        // A start inside the reference is left where it is.
+        let inside = Match::from_run(
+            &matching::Run {
+                tq_start: 300,
+                ..run
+            },
+            0.008,
+            "clip.wav",
+            true,
+        );
+        assert!(
+            (inside.clip_start_s - 2.4).abs() < 1e-9
+                && (inside.reference_start_s - 0.4).abs() < 1e-9
+        );
     }
 
     #[test]

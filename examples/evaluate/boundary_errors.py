@@ -9,8 +9,9 @@ alignment (same reference, reference start minus speed times clip start within 0
 the start error is measured at pieces that do not begin the clip, and the end error at pieces
 that do not end it (by their order in the truth, not by time: a codec's padding makes the clip
 longer than its last piece), against the true cut nearest to the piece's edge. Prints the count, median,
-95th percentile and the fractions within 50 and 100 ms of the absolute errors. Standard library
-only.
+95th percentile and the fractions within 50 and 100 ms of the absolute errors, and the median of
+the signed errors (positive: the match's edge lies after the cut), which shows a systematic lag.
+Standard library only.
 """
 import glob
 import json
@@ -71,8 +72,11 @@ def main():
                 m = min(candidates, key=lambda m: abs(m[key] - cut))
                 errors[edge].append(m[key] - cut)
     print(f"{split} split: match edges against the nearest true cut")
-    print("| edge | pieces | median abs error | 95th percentile | within 50 ms | within 100 ms |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| edge | pieces | median abs error | 95th percentile | within 50 ms | within 100 ms "
+        "| median signed error |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for edge, values in errors.items():
         a = [abs(v) for v in values]
         if not a:
@@ -80,7 +84,8 @@ def main():
         within = lambda t: sum(x <= t for x in a) / len(a)
         print(
             f"| {edge} | {len(a)} | {statistics.median(a) * 1000:.0f} ms | "
-            f"{percentile(a, 0.95):.2f} s | {within(0.05):.3f} | {within(0.1):.3f} |"
+            f"{percentile(a, 0.95):.2f} s | {within(0.05):.3f} | {within(0.1):.3f} | "
+            f"{statistics.median(values) * 1000:+.0f} ms |"
         )
 
 
