@@ -217,6 +217,28 @@ fn index_finds_each_piece_of_a_clip_assembled_from_two_references() {
 }
 
 #[test]
+fn a_quieter_piece_after_a_louder_one_keeps_its_own_match() {
+    // Two pieces of different recordings, the second turned down by 20 dB: more than
+    // QUIET_DB below the clip's loud level, so the first piece's match may run through it to
+    // the clip's end (the rule that keeps a reused clip's trailing pause). That stretch is the
+    // second piece's, found by its own evidence: the first ends at the cut, the second stays.
+    let (index, dir) = index_of_four("quieter");
+    let jfk = mono16k("jfk_inaugural_1961_excerpt.flac");
+    let vctk = mono16k("vctk_p286_011.flac");
+    let quiet: Vec<f32> = slice_s(&vctk, 1.0, 4.0).iter().map(|x| 0.1 * x).collect();
+    let clip = concat(&[slice_s(&jfk, 1.0, 4.0), &quiet]);
+    let matches = index.query_audio(&audio16k(clip)).expect("queries");
+    assert_piece(&matches, "vctk_p286_011.flac", (3.0, 6.0), 1.0, 1.0);
+    let first = find(&matches, "jfk_inaugural_1961_excerpt.flac", 0.0).expect("jfk found");
+    assert!(
+        (first.clip_end_s - 3.0).abs() <= BOUNDARY_TOLERANCE_S,
+        "jfk runs on to {}: {matches:#?}",
+        first.clip_end_s
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
 fn a_short_stretch_from_elsewhere_between_two_archived_pieces_is_left_unmatched() {
     // jfk 1.0–4.0 s, then 0.7 s of a recording the index does not hold (a word spliced in),
     // then libri 5.0–8.5 s. The two archived pieces lie less than a second apart, so the index
