@@ -7,14 +7,16 @@
 //! that were not used to choose the cues' constants (see testdata/cues/README.md).
 #![forbid(unsafe_code)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::f64::consts::PI;
 
 use clip_provenance::{
     AnalysisStream, AudioReader, ChannelCue, CodecCue, CueKey, CueSet, CueTrack, DecodeOptions,
-    EnfCue, Error, FUSION, MonoResampler, NoiseFloorCue, ReverbCue, SampleCue, Spectrogram,
-    SpectrogramConfig, SpectrogramCue, SpectrogramStream, WaveformCue, cue_usability, decode_path,
-    fusion_inputs, read_analysis_signal,
+    EnfCue, Error, FUSION, NoiseFloorCue, ReverbCue, SampleCue, Spectrogram, SpectrogramConfig,
+    SpectrogramCue, SpectrogramStream, WaveformCue, cue_usability, decode_path, fusion_inputs,
+    read_analysis_signal,
 };
 
 const RATE_HZ: u32 = 16_000;
@@ -479,12 +481,7 @@ fn enf_continuous_wandering_hum_stays_low_and_reports_its_frequency() {
 /// `samples` played `percent` % fast: taken as recorded at `RATE_HZ · (100 + percent) / 100` and
 /// resampled to `RATE_HZ`.
 fn played_fast(samples: &[f32], percent: u32) -> Vec<f32> {
-    let mut resampler =
-        MonoResampler::new(RATE_HZ * (100 + percent) / 100, RATE_HZ).expect("resampler");
-    let mut fast = Vec::new();
-    resampler.push(samples, &mut fast);
-    resampler.finish(&mut fast);
-    fast
+    common::resample(samples, RATE_HZ * (100 + percent) / 100, RATE_HZ)
 }
 
 #[test]

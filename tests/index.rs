@@ -397,14 +397,6 @@ fn add_noise(signal: &[f32], noise: &[f32], snr_db: f32) -> Vec<f32> {
 }
 
 /// Resamples 16 kHz mono to `rate` through the crate's resampler.
-fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Vec<f32> {
-    let mut r = clip_provenance::MonoResampler::new(from_hz, to_hz).expect("valid rates");
-    let mut out = Vec::new();
-    r.push(samples, &mut out);
-    r.finish(&mut out);
-    out
-}
-
 #[test]
 fn a_clip_opening_in_a_pause_is_matched_from_its_start_in_noise() {
     // JFK's excerpt pauses from 2.1 to 3.3 s. A clip cut from 2.2 to 8.0 s opens with 1.1 s of
@@ -474,15 +466,18 @@ fn index_survives_gain_noise_and_resampling() {
         ),
         (
             "44.1 kHz",
-            Audio::from_interleaved(resample(&excerpt, 16_000, 44_100), 44_100, 1).expect("valid"),
+            Audio::from_interleaved(common::resample(&excerpt, 16_000, 44_100), 44_100, 1)
+                .expect("valid"),
         ),
         (
             "48 kHz",
-            Audio::from_interleaved(resample(&excerpt, 16_000, 48_000), 48_000, 1).expect("valid"),
+            Audio::from_interleaved(common::resample(&excerpt, 16_000, 48_000), 48_000, 1)
+                .expect("valid"),
         ),
         (
             "32 kHz",
-            Audio::from_interleaved(resample(&excerpt, 16_000, 32_000), 32_000, 1).expect("valid"),
+            Audio::from_interleaved(common::resample(&excerpt, 16_000, 32_000), 32_000, 1)
+                .expect("valid"),
         ),
     ];
     for (what, audio) in cases {
@@ -514,7 +509,7 @@ fn index_survives_speed_changes_of_5_percent_by_resampling() {
     let excerpt = slice_s(&jfk, 3.0, 8.0);
     for speed in [1.05, 0.95, 1.02, 0.98] {
         // Played `speed` times faster: resample as if the rate were 16 kHz · speed, keep 16 kHz.
-        let played = resample(excerpt, (16_000.0 * speed) as u32, 16_000);
+        let played = common::resample(excerpt, (16_000.0 * speed) as u32, 16_000);
         let matches = index.query_audio(&audio16k(played)).expect("queries");
         let clip_end = 5.0 / speed;
         assert_piece(

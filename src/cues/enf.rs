@@ -502,10 +502,9 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
         blocks
     } else if let Some(found) = search_speed(blocks, lines_hz, frames, lag, &weights, block_s) {
         shifted = shift_blocks(blocks, lines_hz, found, block_s);
-        let tried = searched_speeds().len() as f64;
         presence = read(
             &shifted,
-            COHERENCE_FALSE_ALARM / tried,
+            searched_false_alarm(),
             SEARCHED_PRESENT_FRACTION,
             SPEED_SEARCH_STEP,
         );
@@ -748,13 +747,20 @@ fn coherence(
     let n = pairs as f64;
     Coherence {
         value: if pairs > 0 { sum.norm() / n } else { 0.0 },
-        threshold: if pairs >= MIN_COHERENCE_PAIRS {
-            ((1.0 / false_alarm).ln() / n).sqrt()
-        } else {
-            f64::INFINITY
-        },
+        threshold: rayleigh_threshold(pairs, false_alarm),
+        pairs,
         power: power / (2.0 * n).max(1.0),
         turns_per_lag: rotation_sum.arg() / (2.0 * PI),
+    }
+}
+
+/// The mean resultant length that `pairs` uniform unit rotations exceed with probability
+/// `false_alarm` (infinite when there are too few pairs for the approximation).
+fn rayleigh_threshold(pairs: usize, false_alarm: f64) -> f64 {
+    if pairs >= MIN_COHERENCE_PAIRS {
+        ((1.0 / false_alarm).ln() / pairs as f64).sqrt()
+    } else {
+        f64::INFINITY
     }
 }
 
@@ -764,6 +770,8 @@ struct Coherence {
     value: f64,
     /// The length noise alone exceeds with the test's false-alarm probability.
     threshold: f64,
+    /// The independent pulse pairs it was measured on.
+    pairs: usize,
     /// The mean power of the frames the pairs were made of.
     power: f64,
     /// The pairs' mean rotation (power-weighted), in turns per lag, in (−½, ½].
@@ -773,6 +781,11 @@ struct Coherence {
 impl Coherence {
     fn passes(&self) -> bool {
         self.value >= self.threshold
+    }
+
+    /// The threshold at another false-alarm rate.
+    fn threshold_at(&self, false_alarm: f64) -> f64 {
+        rayleigh_threshold(self.pairs, false_alarm)
     }
 }
 
@@ -808,6 +821,12 @@ fn searched_speeds() -> Vec<f64> {
         .collect()
 }
 
+/// The Rayleigh test's false-alarm rate for lines read at a searched speed: the nominal rate
+/// divided by the speeds tried (the best of many was kept).
+fn searched_false_alarm() -> f64 {
+    COHERENCE_FALSE_ALARM / searched_speeds().len() as f64
+}
+
 /// The playback speed at which the clip's hum is strongest, when it is not at its nominal
 /// frequency (see [`SPEED_SEARCH_MAX`]): for each speed `r` of the grid, every line shifted to
 /// `r ·` its frequency and the coherence test run; of the speeds where a line passes, the one
@@ -826,11 +845,6 @@ fn search_speed(
     weights: &[f64],
     block_s: f64,
 ) -> Option<f64> {
-    let tried = searched_speeds().len() as f64;
-    // The caller's coherence threshold over the search's: the ratio of the logarithms of the
-    // two false-alarm rates, under the root of the Rayleigh approximation.
-    let corrected =
-        ((tried / COHERENCE_FALSE_ALARM).ln() / (1.0 / COHERENCE_FALSE_ALARM).ln()).sqrt();
     let mut best: Option<(f64, f64)> = None;
     for speed in searched_speeds() {
         let score: f64 = (0..LINES)
@@ -847,7 +861,8 @@ fn search_speed(
                 if rayleigh.passes() {
                     return Some(rayleigh.power);
                 }
-                if rayleigh.threshold * corrected < 1.0 {
+                // Where the caller's test can pass, it decides.
+                if rayleigh.threshold_at(searched_false_alarm()) < 1.0 {
                     return None;
                 }
                 let neighbours: Vec<Vec<Complex64>> = NEIGHBOUR_OFFSETS_HZ

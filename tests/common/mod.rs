@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: the example binaries, scratch directories, the
-//! committed tables of testdata/, and slices of the bundled speech to fill an index with.
+//! committed tables of testdata/, slices of the bundled speech to fill an index with, and a
+//! resampler for mono signals.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -89,4 +90,14 @@ pub fn read_table(path: &Path) -> Vec<HashMap<String, String>> {
                 .collect()
         })
         .collect()
+}
+
+/// Mono `samples` at `from_hz` resampled to `to_hz` (the crate's resampler, flushed). Taken as
+/// recorded at a higher rate than they were and resampled back, they play faster.
+pub fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Vec<f32> {
+    let mut r = clip_provenance::MonoResampler::new(from_hz, to_hz).expect("valid rates");
+    let mut out = Vec::new();
+    r.push(samples, &mut out);
+    r.finish(&mut out);
+    out
 }
