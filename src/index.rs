@@ -1360,6 +1360,15 @@ fn join_collinear(mut runs: Vec<matching::Run>, search: &LineSearch) -> Vec<matc
     joined
 }
 
+/// Signatures searched beyond the two edges for where the evidence turns (see
+/// [`meet_adjacent`]): each edge placed alone may stand a signature past the cut (its
+/// signatures straddling the cut agree with its own side as often as with the other), and a
+/// search between the two edges only cannot go back over it. Joins of two recordings of noise
+/// (the test `joins_of_two_noise_recordings_are_placed_at_the_cut`) lay 7.4 ms after the cut on
+/// average with no margin, 0.3 ms with one signature, 0.1 ms with two; on the benchmark's
+/// training split splice F1@50 0.682, 0.686 and 0.681.
+const JOIN_MARGIN_SIGNATURES: usize = 1;
+
 /// Places the boundary between each two asserted archive matches that meet (within [`MEET_S`],
 /// overlapping or apart) where, between their two edges, the clip's signatures change from
 /// agreeing more with the first's reference to agreeing more with the second's
@@ -1373,7 +1382,6 @@ fn meet_adjacent(
     signatures: &HashMap<String, Vec<u16>>,
     frame_s: f64,
 ) {
-    let pair_s = SIGNATURE_FRAMES as f64 * frame_s;
     let mut order: Vec<usize> = (0..matches.len())
         .filter(|&i| !matches[i].within_clip && matches[i].confidence >= ASSERTED)
         .collect();
@@ -1395,13 +1403,16 @@ fn meet_adjacent(
         else {
             continue;
         };
-        // Between the two edges: each already stands where its own piece's evidence ends.
+        // Between the two edges (each already stands where its own piece's evidence ends) and
+        // a signature beyond them.
         let lo = a.clip_end_s.min(b.clip_start_s).max(a.clip_start_s);
         let hi = a.clip_end_s.max(b.clip_start_s).min(b.clip_end_s);
-        if hi <= lo {
+        if hi < lo {
             continue;
         }
-        let window = (lo / pair_s).ceil() as usize..(hi / pair_s).floor() as usize;
+        let window = (refine::split_index(lo / frame_s).ceil() as usize)
+            .saturating_sub(JOIN_MARGIN_SIGNATURES)
+            ..refine::split_index(hi / frame_s).floor() as usize + JOIN_MARGIN_SIGNATURES;
         let Some(joint) = refine::joint_split(
             (&first, first_signatures),
             (&second, second_signatures),
@@ -1417,11 +1428,14 @@ fn meet_adjacent(
             // found 8 fewer of the training split's 1725 cuts within 50 ms (3 more of the test
             // split's 1590).
             Joint::Meet(k) => {
-                let t = ((k.start() + k.end()) / 2) as f64 * pair_s;
+                let t = refine::split_frame((k.start() + k.end()) / 2) * frame_s;
                 (t, t)
             }
             // Audio from elsewhere between them.
-            Joint::Apart { end, start } => (end as f64 * pair_s, start as f64 * pair_s),
+            Joint::Apart { end, start } => (
+                refine::split_frame(end) * frame_s,
+                refine::split_frame(start) * frame_s,
+            ),
         };
         let m = &mut matches[pair[0]];
         m.reference_end_s = m.reference_start_s + m.speed * (end - m.clip_start_s);

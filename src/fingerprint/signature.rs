@@ -37,6 +37,16 @@ const COMPARISON: u16 = ACTIVE - 1;
 /// least 3 s (all bits: 0.924).
 const RELIABLE_DB: f32 = 3.0;
 
+/// Signatures at the start of a recording whose bits say nothing about a match, and so have no
+/// reliable bits. The first has no pair before it: its "changes" are the band differences
+/// themselves, where a reference compared at the same place has the changes from the pair
+/// before it. The second differences its pair with the first pair, whose frames' windows
+/// reach before the start (frames are centred, and the fingerprint's 512-sample window spans
+/// four 128-sample hops: frames 0 and 1 are half and a quarter zeros). Counted as evidence,
+/// they started 12 of 32 four-second excerpts of the bundled speech, cut out mid-speech, 16–64
+/// ms after the clip's start (3 of 32 without them).
+const LEADING_UNCOMPARABLE: usize = 2;
+
 /// How many signatures cover `frames` frames.
 pub fn signature_count(frames: u64) -> u64 {
     frames.div_ceil(SIGNATURE_FRAMES)
@@ -160,6 +170,9 @@ impl SignatureBuilder {
             }
             self.previous[b] = difference;
         }
+        if self.signatures.bits.len() < LEADING_UNCOMPARABLE {
+            reliable = 0;
+        }
         if self.loudest_db > active_above_db {
             bits |= ACTIVE;
         }
@@ -221,12 +234,12 @@ mod tests {
 
     #[test]
     fn a_bit_is_reliable_where_its_double_difference_is_far_from_zero() {
-        // 16 bands of one bin each (bins 10..26); band 4 steps up by 10 dB at the second pair,
-        // every other band moves by 0.5 dB: only the bits of the pairs (3, 4) and (4, 5)
-        // change by more than RELIABLE_DB.
+        // 16 bands of one bin each (bins 10..26); band 4 steps up by 10 dB at the third pair,
+        // every other band moves by 0.5 dB a pair: only the bits of the pairs (3, 4) and
+        // (4, 5) change by more than RELIABLE_DB.
         let mut b = SignatureBuilder::new(10, 25);
         assert!(b.bands.iter().all(|&(lo, hi)| hi == lo + 1));
-        for pair in 0..2 {
+        for pair in 0..3 {
             for frame in 0..SIGNATURE_FRAMES {
                 let row: Vec<f32> = (0..40)
                     .map(|k| {
@@ -235,7 +248,7 @@ mod tests {
                         } else {
                             0.0
                         };
-                        let step = if k == 14 && pair == 1 { 10.0 } else { 0.0 };
+                        let step = if k == 14 && pair == 2 { 10.0 } else { 0.0 };
                         -40.0 + wobble * pair as f32 + step
                     })
                     .collect();
@@ -243,23 +256,45 @@ mod tests {
             }
         }
         let s = b.finish(-100.0);
-        assert_eq!(s.reliable.len(), 2);
+        assert_eq!(s.reliable.len(), 3);
         assert_eq!(
-            s.reliable[1] & COMPARISON,
+            s.reliable[2] & COMPARISON,
             (1 << 3) | (1 << 4),
             "{:016b}",
-            s.reliable[1]
+            s.reliable[2]
         );
         // Band 4 louder: band 3 minus band 4 fell, band 4 minus band 5 rose.
-        assert_eq!(s.bits[1] & ((1 << 3) | (1 << 4)), 1 << 4);
+        assert_eq!(s.bits[2] & ((1 << 3) | (1 << 4)), 1 << 4);
         assert_eq!(
-            reliable_agreement(s.bits[1], s.reliable[1], s.bits[1]),
+            reliable_agreement(s.bits[2], s.reliable[2], s.bits[2]),
             Some((2, 2))
         );
         assert_eq!(
-            reliable_agreement(s.bits[1], s.reliable[1], s.bits[1] ^ (1 << 4)),
+            reliable_agreement(s.bits[2], s.reliable[2], s.bits[2] ^ (1 << 4)),
             Some((1, 2))
         );
+    }
+
+    #[test]
+    fn the_leading_signatures_have_no_reliable_bits() {
+        // A spectrum falling 6 dB a band, band 4 up 10 dB in the second pair and back in the
+        // third: the first signature's band differences (6 dB) and the second's change
+        // (10 dB) would read as reliable; only the third's counts.
+        let mut b = SignatureBuilder::new(10, 25);
+        for pair in 0..3 {
+            for _ in 0..SIGNATURE_FRAMES {
+                let row: Vec<f32> = (0..40)
+                    .map(|k| {
+                        let step = if k == 14 && pair == 1 { 10.0 } else { 0.0 };
+                        -20.0 - 6.0 * k as f32 + step
+                    })
+                    .collect();
+                b.push(&row, -400.0);
+            }
+        }
+        let s = b.finish(-400.0);
+        assert_eq!(&s.reliable[..LEADING_UNCOMPARABLE], &[0, 0]);
+        assert_eq!(s.reliable[2] & COMPARISON, (1 << 3) | (1 << 4));
     }
 
     #[test]
