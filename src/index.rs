@@ -1364,9 +1364,10 @@ fn join_collinear(mut runs: Vec<matching::Run>, search: &LineSearch) -> Vec<matc
 /// [`meet_adjacent`]): each edge placed alone may stand a signature past the cut (its
 /// signatures straddling the cut agree with its own side as often as with the other), and a
 /// search between the two edges only cannot go back over it. Joins of two recordings of noise
-/// (the test `joins_of_two_noise_recordings_are_placed_at_the_cut`) lay 7.4 ms after the cut on
-/// average with no margin, 0.3 ms with one signature, 0.1 ms with two; on the benchmark's
-/// training split splice F1@50 0.682, 0.686 and 0.681.
+/// (the test `joins_of_two_noise_recordings_are_placed_at_the_cut`) lay 9.1 ms after the cut on
+/// average with no margin, 3.4 ms with one signature, 3.3 ms with two (with the agreement
+/// counted unweighted, as until session 19: 7.4, 0.3 and 0.1 ms, and on the benchmark's
+/// training split splice F1@50 0.682, 0.686 and 0.681).
 const JOIN_MARGIN_SIGNATURES: usize = 1;
 
 /// Places the boundary between each two asserted archive matches that meet (within [`MEET_S`],
