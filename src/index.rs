@@ -204,6 +204,23 @@ const CONTINUES_S: f64 = 0.1;
 const SPEED_TOLERANCE: f64 = 0.02;
 
 impl Match {
+    /// True for an asserted match with an archive recording (not a copy inside the clip).
+    pub(crate) fn is_asserted_archive(&self) -> bool {
+        !self.within_clip && self.confidence >= ASSERTED
+    }
+
+    /// Moves the clip start to `start`, the reference start with it along the match's line.
+    fn set_clip_start(&mut self, start: f64) {
+        self.reference_start_s += self.speed * (start - self.clip_start_s);
+        self.clip_start_s = start;
+    }
+
+    /// Moves the clip end to `end`, the reference end with it along the match's line.
+    fn set_clip_end(&mut self, end: f64) {
+        self.reference_end_s = self.reference_start_s + self.speed * (end - self.clip_start_s);
+        self.clip_end_s = end;
+    }
+
     /// True when `next` carries on where this match stops in the same recording: a pause, or a
     /// stretch the matcher lost (noise, a speed change that split one piece into several lines),
     /// between two matches of one piece. A deletion makes the reference jump further than the
@@ -1384,7 +1401,7 @@ fn meet_adjacent(
     frame_s: f64,
 ) {
     let mut order: Vec<usize> = (0..matches.len())
-        .filter(|&i| !matches[i].within_clip && matches[i].confidence >= ASSERTED)
+        .filter(|&i| matches[i].is_asserted_archive())
         .collect();
     order.sort_by(|&a, &b| matches[a].clip_start_s.total_cmp(&matches[b].clip_start_s));
     for pair in order.windows(2) {
@@ -1438,12 +1455,8 @@ fn meet_adjacent(
                 refine::split_frame(start) * frame_s,
             ),
         };
-        let m = &mut matches[pair[0]];
-        m.reference_end_s = m.reference_start_s + m.speed * (end - m.clip_start_s);
-        m.clip_end_s = end;
-        let m = &mut matches[pair[1]];
-        m.reference_start_s += m.speed * (start - m.clip_start_s);
-        m.clip_start_s = start;
+        matches[pair[0]].set_clip_end(end);
+        matches[pair[1]].set_clip_start(start);
     }
 }
 
@@ -1541,7 +1554,7 @@ fn claimed_interval(m: &Match, quiet: &[bool], pair_s: f64) -> (f64, f64) {
 /// interval with it.
 fn yield_quiet_runs(matches: &mut [Match], claimed: impl Fn(&Match) -> (f64, f64)) {
     let asserted: Vec<usize> = (0..matches.len())
-        .filter(|&i| !matches[i].within_clip && matches[i].confidence >= ASSERTED)
+        .filter(|&i| matches[i].is_asserted_archive())
         .collect();
     for &i in &asserted {
         let (own_start, own_end) = claimed(&matches[i]);
@@ -1552,14 +1565,10 @@ fn yield_quiet_runs(matches: &mut [Match], claimed: impl Fn(&Match) -> (f64, f64
             let (other_start, other_end) = (matches[j].clip_start_s, matches[j].clip_end_s);
             let m = &mut matches[i];
             if own_end < m.clip_end_s && other_start < m.clip_end_s && other_end > own_end {
-                let end = other_start.max(own_end);
-                m.reference_end_s = m.reference_start_s + m.speed * (end - m.clip_start_s);
-                m.clip_end_s = end;
+                m.set_clip_end(other_start.max(own_end));
             }
             if own_start > m.clip_start_s && other_end > m.clip_start_s && other_start < own_start {
-                let start = other_end.min(own_start);
-                m.reference_start_s += m.speed * (start - m.clip_start_s);
-                m.clip_start_s = start;
+                m.set_clip_start(other_end.min(own_start));
             }
         }
     }

@@ -94,10 +94,7 @@ pub fn segments_from_splices(
     splices: &[Splice],
     matches: &[Match],
 ) -> Vec<Segment> {
-    let asserted: Vec<&Match> = matches
-        .iter()
-        .filter(|m| m.confidence >= ASSERTED && !m.within_clip)
-        .collect();
+    let asserted: Vec<&Match> = matches.iter().filter(|m| m.is_asserted_archive()).collect();
     let inside = |t: f64| t > MERGE_CUTS_S && t < duration_s - MERGE_CUTS_S;
     let splice_cuts: Vec<f64> = splices
         .iter()

@@ -185,10 +185,7 @@ pub fn decide(evidence: &Evidence<'_>) -> Verdict {
 /// How many separate pieces the asserted archive matches hold: in clip order, a new piece
 /// wherever a match does not carry on where the previous one stopped ([`Match::continues`]).
 fn archive_pieces(matches: &[Match]) -> usize {
-    let mut asserted: Vec<&Match> = matches
-        .iter()
-        .filter(|m| !m.within_clip && m.confidence >= ASSERTED)
-        .collect();
+    let mut asserted: Vec<&Match> = matches.iter().filter(|m| m.is_asserted_archive()).collect();
     asserted.sort_by(|a, b| a.clip_start_s.total_cmp(&b.clip_start_s));
     let joins = asserted
         .windows(2)

@@ -467,10 +467,7 @@ fn analyse(blocks: &[[Complex32; LINES]], block_s: f64, lines_hz: &[f64; LINES])
         );
     }
     let weights = hann(frame_blocks);
-    let neighbours: Vec<Vec<Complex64>> = NEIGHBOUR_OFFSETS_HZ
-        .iter()
-        .map(|&offset| shifted_weights(&weights, offset, block_s))
-        .collect();
+    let neighbours = neighbour_weights(&weights, 0.0, block_s);
     let frames = blocks.len() + 1 - frame_blocks;
     let lag = (LAG_S / block_s).round() as usize;
 
@@ -811,6 +808,15 @@ fn shifted_weights(weights: &[f64], offset_hz: f64, block_s: f64) -> Vec<Complex
         .collect()
 }
 
+/// The frame weights of a line's neighbours, [`NEIGHBOUR_OFFSETS_HZ`] from the line at
+/// `offset_hz` from its frequency.
+fn neighbour_weights(weights: &[f64], offset_hz: f64, block_s: f64) -> Vec<Vec<Complex64>> {
+    NEIGHBOUR_OFFSETS_HZ
+        .iter()
+        .map(|&o| shifted_weights(weights, offset_hz + o, block_s))
+        .collect()
+}
+
 /// The speeds [`search_speed`] tries: ±[`SPEED_SEARCH_MAX`] in steps of [`SPEED_SEARCH_STEP`],
 /// without 1 (the nominal frequencies, read before any search).
 fn searched_speeds() -> Vec<f64> {
@@ -846,6 +852,7 @@ fn search_speed(
     block_s: f64,
 ) -> Option<f64> {
     let mut best: Option<(f64, f64)> = None;
+    let searched_false_alarm = searched_false_alarm();
     for speed in searched_speeds() {
         let score: f64 = (0..LINES)
             .filter_map(|line| {
@@ -862,13 +869,10 @@ fn search_speed(
                     return Some(rayleigh.power);
                 }
                 // Where the caller's test can pass, it decides.
-                if rayleigh.threshold_at(searched_false_alarm()) < 1.0 {
+                if rayleigh.threshold_at(searched_false_alarm) < 1.0 {
                     return None;
                 }
-                let neighbours: Vec<Vec<Complex64>> = NEIGHBOUR_OFFSETS_HZ
-                    .iter()
-                    .map(|&o| shifted_weights(weights, offset + o, block_s))
-                    .collect();
+                let neighbours = neighbour_weights(weights, offset, block_s);
                 let (fraction, _) = held_fraction(blocks, line, frames, &shifted, &neighbours);
                 (fraction >= SEARCHED_PRESENT_FRACTION).then_some(rayleigh.power)
             })

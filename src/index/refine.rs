@@ -600,17 +600,21 @@ pub(crate) fn joint_split(
     if window.is_empty() {
         return None;
     }
-    let apart = first.0.tq_end <= second.0.tq_start;
-    if let Some(joint) = apart
-        .then(|| apart_split(first, second, clip, window.clone()))
-        .flatten()
-    {
-        return Some(joint);
-    }
     let evidence = (
         PieceEvidence::of(first.0, clip, first.1),
         PieceEvidence::of(second.0, clip, second.1),
     );
+    let apart = first.0.tq_end <= second.0.tq_start;
+    if let (true, Some(for_first), Some(for_second)) = (apart, &evidence.0, &evidence.1)
+        && let Some(joint) = apart_split(
+            (first, for_first),
+            (second, for_second),
+            clip,
+            window.clone(),
+        )
+    {
+        return Some(joint);
+    }
     let sums = prefix_sums(window.clone().map(|i| {
         if let (Some(a), Some(b)) = &evidence {
             return a.score(i, first.0, clip, first.1) - b.score(i, second.0, clip, second.1);
@@ -627,26 +631,24 @@ pub(crate) fn joint_split(
 }
 
 /// [`Joint::Apart`] when the stretch `window` between two pieces' edges is better explained as
-/// belonging to neither than split between them (see [`joint_split`]); `None` otherwise, or
-/// when either piece's signatures cannot place its edges.
+/// belonging to neither than split between them (see [`joint_split`]); `None` otherwise. Each
+/// piece comes with its evidence ([`PieceEvidence`]).
 fn apart_split(
-    first: (&Run, &[u16]),
-    second: (&Run, &[u16]),
+    first: ((&Run, &[u16]), &PieceEvidence),
+    second: ((&Run, &[u16]), &PieceEvidence),
     clip: ClipSignatures<'_>,
     window: std::ops::Range<usize>,
 ) -> Option<Joint> {
-    let for_first = PieceEvidence::of(first.0, clip, first.1)?;
-    let for_second = PieceEvidence::of(second.0, clip, second.1)?;
     // Prefix sums over the window: the first piece's evidence up to a split, the second's.
-    let prefix = |evidence: &PieceEvidence, (run, reference): (&Run, &[u16])| {
+    let prefix = |((run, reference), evidence): ((&Run, &[u16]), &PieceEvidence)| {
         prefix_sums(
             window
                 .clone()
                 .map(|i| evidence.score(i, run, clip, reference)),
         )
     };
-    let a = prefix(&for_first, first);
-    let b = prefix(&for_second, second);
+    let a = prefix(first);
+    let b = prefix(second);
     let n = window.len();
     // The first piece up to i, nothing from i to j, the second from j: a[i] + b[n] − b[j]
     // (b[n] left out: common to every split). One split is i = j.
